@@ -1,0 +1,98 @@
+/**
+ * Opens the engine for a command: config, data directory, durability, functions, and registration of
+ * the config's workflows. Every command that touches the store goes through {@link withEngine}.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BatonError } from '../core/errors.js';
+import type { WorkflowVersion } from '../core/types.js';
+import { Baton } from '../runtime/baton.js';
+import { type LoadedConfig, loadConfig } from './config.js';
+import type { Output } from './format.js';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** What a command receives: the open engine, its config and the output. */
+export interface EngineSession {
+  baton: Baton;
+  loaded: LoadedConfig;
+  out: Output;
+}
+
+/** Where the store lives: `--data-dir`, then `BATON_DATA_DIR`, then the config's `dataDir`, then `./.baton`. */
+export function resolveDataDir(globals: GlobalOptions, loaded: LoadedConfig, env = process.env): string {
+  if (globals.dataDir) return resolve(globals.dataDir);
+  if (env.BATON_DATA_DIR) return resolve(env.BATON_DATA_DIR);
+  if (loaded.config.dataDir) return resolve(loaded.baseDir, loaded.config.dataDir);
+  return resolve('.baton');
+}
+
+function resolveDurability(loaded: LoadedConfig, env = process.env): 'full' | 'normal' {
+  const value = env.BATON_DURABILITY;
+  if (value === undefined || value === '') return loaded.config.durability ?? 'full';
+  if (value !== 'full' && value !== 'normal') {
+    throw new BatonError('CONFIG_INVALID', `BATON_DURABILITY must be "full" or "normal", got "${value}"`);
+  }
+  return value;
+}
+
+/**
+ * Opens the engine, registers the config's workflows, runs `body`, and closes the engine (stopping
+ * its workers) whatever happens.
+ */
+export async function withEngine<T>(globals: GlobalOptions, out: Output, body: (session: EngineSession) => Promise<T>): Promise<T> {
+  const loaded = await loadConfig(globals.config);
+  const durability = resolveDurability(loaded);
+  const baton = await Baton.open({
+    dataDir: resolveDataDir(globals, loaded),
+    durability,
+    functions: loaded.config.functions ?? {},
+  });
+  try {
+    await registerConfigWorkflows(baton, loaded, out);
+    return await body({ baton, loaded, out });
+  } finally {
+    await baton.close();
+  }
+}
+
+/** Registers the config's workflows; mentions new versions only to a person at a terminal. */
+async function registerConfigWorkflows(baton: Baton, loaded: LoadedConfig, out: Output): Promise<void> {
+  for (const entry of loaded.config.workflows ?? []) {
+    let source = entry;
+    if (typeof entry === 'string') {
+      const path = resolve(loaded.baseDir, entry);
+      try {
+        source = readFileSync(path, 'utf8');
+      } catch (cause) {
+        throw new BatonError('CONFIG_INVALID', `workflow spec ${entry} listed in ${loaded.source} cannot be read`, {
+          hint: 'Spec paths are relative to the config file',
+          cause,
+        });
+      }
+    }
+    const { version, created } = await registerTracked(baton, source);
+    if (created && out.tty && !out.json) {
+      out.line(out.paint.dim(`registered ${version.id} (${version.label})`));
+    }
+  }
+}
+
+/**
+ * Registers a workflow and tells whether this created a new version: a new version is numbered after
+ * every version that existed before.
+ */
+export async function registerTracked(
+  baton: Baton,
+  source: Parameters<Baton['register']>[0],
+): Promise<{ version: WorkflowVersion; created: boolean }> {
+  const before = new Map((await baton.listWorkflows()).map((w) => [w.workflow, w.latest.number]));
+  const version = await baton.register(source);
+  return { version, created: version.number > (before.get(version.workflow) ?? 0) };
+}

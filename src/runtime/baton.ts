@@ -1,0 +1,270 @@
+/**
+ * `Baton`: the engine's front door. Registers workflows (TypeScript or JSON/YAML specs) and functions,
+ * submits runs, answers approvals and events, and starts workers. The HTTP server and the CLI are thin
+ * adapters over it.
+ * @module
+ */
+import { join } from 'node:path';
+import type { RegisteredFunction, StepDefinition, WorkflowDefinition } from '../core/definition.js';
+import { type VersionDiff, diffVersions } from '../core/diff.js';
+import { BatonError } from '../core/errors.js';
+import type { ApprovalDecision, HistoryEvent, Run, StepState, WorkflowVersion } from '../core/types.js';
+import { TERMINAL_RUN_STATUSES } from '../core/types.js';
+import { compileSpec, parseSpecText } from '../spec/index.js';
+import type { AttemptRecord, PruneResult, RunFilter, Store } from '../store/port.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { BUILTIN_KINDS } from './kinds/builtin-kinds.js';
+import type { StepKind } from './kinds/step-kind.js';
+import { toNewVersion } from './versions.js';
+import { type ExecutableVersion, type VersionResolver, Worker, type WorkerOptions } from './worker.js';
+
+/** Options of {@link Baton.open}. */
+export interface BatonOptions {
+  /** A store; by default SQLite at `dataDir/baton.db`. */
+  store?: Store;
+  /** Where the embedded store lives. @defaultValue './.baton' */
+  dataDir?: string;
+  /** Durability of the embedded store (see the SQLite adapter). @defaultValue 'full' */
+  durability?: 'full' | 'normal';
+  /** Functions callable by name from spec steps of kind `fn`. */
+  functions?: Record<string, RegisteredFunction>;
+  /** Extra step kinds (plugins). */
+  kinds?: StepKind[];
+}
+
+/** Options of {@link Baton.submit}. */
+export interface SubmitOptions {
+  /** Pin a version id (`name@2`); the latest when omitted. */
+  version?: string;
+  idempotencyKey?: string;
+  priority?: number;
+  tenant?: string;
+  tags?: string[];
+  /** Wall-clock bound of this run (ms), overriding the workflow's. */
+  timeoutMs?: number;
+}
+
+/** The engine. */
+export class Baton implements VersionResolver {
+  private readonly kinds = new Map<string, StepKind>();
+  private readonly functions = new Map<string, RegisteredFunction>();
+  /** Code definitions registered in this process, by version id. */
+  private readonly code = new Map<string, ExecutableVersion>();
+  /** Compiled spec versions, by version id. */
+  private readonly compiled = new Map<string, ExecutableVersion>();
+  private readonly workers: Worker[] = [];
+
+  private constructor(readonly store: Store) {}
+
+  /** Opens the engine on a store (SQLite in `./.baton` by default), migrating it if needed. */
+  static async open(options: BatonOptions = {}): Promise<Baton> {
+    const store =
+      options.store ??
+      new SqliteStore({ path: join(options.dataDir ?? '.baton', 'baton.db'), durability: options.durability ?? 'full' });
+    await store.init();
+    const baton = new Baton(store);
+    for (const kind of [...BUILTIN_KINDS, ...(options.kinds ?? [])]) baton.kinds.set(kind.kind, kind);
+    for (const [name, fn] of Object.entries(options.functions ?? {})) baton.defineFunction(name, fn);
+    return baton;
+  }
+
+  /** Makes a function callable from spec steps (`kind: fn`, `fn: name`). */
+  defineFunction(name: string, fn: RegisteredFunction): this {
+    this.functions.set(name, fn);
+    return this;
+  }
+
+  /** Adds a step kind (plugins). */
+  defineKind(kind: StepKind): this {
+    this.kinds.set(kind.kind, kind);
+    return this;
+  }
+
+  /**
+   * Registers a workflow: a definition from the TypeScript builder, or a JSON/YAML spec (text or parsed).
+   * The same content registers once; changed content becomes a new version, and running runs stay on theirs.
+   */
+  async register(workflow: WorkflowDefinition | string | Record<string, unknown>): Promise<WorkflowVersion> {
+    const def = isDefinition(workflow) ? workflow : compileSpec(typeof workflow === 'string' ? parseSpecText(workflow) : workflow, this.functions);
+    const { version } = await this.store.registerVersion(toNewVersion(def, this.kinds));
+    const executable = { definition: def, steps: new Map(def.steps.map((s) => [s.id, s] as [string, StepDefinition])) };
+    (def.source === 'code' ? this.code : this.compiled).set(version.id, executable);
+    return version;
+  }
+
+  /** Validates a spec without registering it; throws `INVALID_SPEC` with every issue. */
+  validate(spec: string | Record<string, unknown>): WorkflowDefinition {
+    return compileSpec(typeof spec === 'string' ? parseSpecText(spec) : spec, this.functions);
+  }
+
+  async resolve(versionId: string): Promise<ExecutableVersion> {
+    const known = this.code.get(versionId) ?? this.compiled.get(versionId);
+    if (known) return known;
+    const version = await this.store.getVersion(versionId);
+    if (!version) throw new BatonError('VERSION_NOT_FOUND', `workflow version ${versionId} does not exist`);
+    if (version.source === 'code') {
+      throw new BatonError(
+        'WORKFLOW_CODE_MISSING',
+        `run is pinned to ${versionId}, whose TypeScript code is not registered in this process`,
+        { hint: 'Deploy a worker that registers that version (keep the old definition beside the new one), or cancel the run' },
+      );
+    }
+    const def = compileSpec(version.definition, this.functions);
+    const executable = { definition: def, steps: new Map(def.steps.map((s) => [s.id, s] as [string, StepDefinition])) };
+    this.compiled.set(versionId, executable);
+    return executable;
+  }
+
+  async childDefinition(workflow: string, version?: string): Promise<WorkflowDefinition | undefined> {
+    const v = version ? await this.store.getVersion(version) : await this.store.getLatestVersion(workflow);
+    if (!v || v.workflow !== workflow) return undefined;
+    return (await this.resolve(v.id)).definition;
+  }
+
+  /**
+   * Submits a run: validates the input against the version's schema, then creates and starts the run
+   * in one transaction. With an idempotency key, a second submit returns the first run.
+   */
+  async submit(workflow: string, input: unknown, options: SubmitOptions = {}): Promise<Run> {
+    const version = options.version ? await this.store.getVersion(options.version) : await this.store.getLatestVersion(workflow);
+    if (!version || version.workflow !== workflow) {
+      const known = (await this.store.listWorkflows()).map((w) => w.workflow);
+      throw new BatonError(
+        options.version ? 'VERSION_NOT_FOUND' : 'WORKFLOW_NOT_FOUND',
+        options.version ? `workflow "${workflow}" has no version ${options.version}` : `workflow "${workflow}" is not registered`,
+        { hint: known.length ? `Registered workflows: ${known.join(', ')}` : 'No workflow is registered yet', details: { workflow } },
+      );
+    }
+    const def = (await this.resolve(version.id)).definition;
+    const parsed = def.input.safeParse(input);
+    if (!parsed.success) {
+      throw new BatonError('INVALID_INPUT', `input does not match the input schema of ${version.id}`, {
+        hint: 'Fix the fields listed in details.issues',
+        details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message })) },
+      });
+    }
+    const timeoutMs = options.timeoutMs ?? version.graph.runTimeoutMs;
+    const { run } = await this.store.createRun({
+      workflow,
+      versionId: version.id,
+      input: parsed.data,
+      ...(options.priority === undefined ? {} : { priority: options.priority }),
+      ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...(options.tags === undefined ? {} : { tags: options.tags }),
+      ...(timeoutMs === undefined ? {} : { deadlineAt: Date.now() + timeoutMs }),
+    });
+    return run;
+  }
+
+  /** A run, or `RUN_NOT_FOUND`. */
+  async getRun(runId: string): Promise<Run> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new BatonError('RUN_NOT_FOUND', `run ${runId} does not exist`, { hint: 'List runs with `baton runs list`' });
+    return run;
+  }
+
+  listRuns(filter?: RunFilter): Promise<Run[]> {
+    return this.store.listRuns(filter);
+  }
+
+  async steps(runId: string): Promise<StepState[]> {
+    await this.getRun(runId);
+    return this.store.getSteps(runId);
+  }
+
+  async history(runId: string, afterSeq?: number): Promise<HistoryEvent[]> {
+    await this.getRun(runId);
+    return this.store.getHistory(runId, afterSeq === undefined ? {} : { afterSeq });
+  }
+
+  attempts(runId: string): Promise<AttemptRecord[]> {
+    return this.store.listAttempts(runId);
+  }
+
+  /** Cancels a run, its child runs, timers and waits; compensations of its completed effects run. */
+  async cancel(runId: string, reason = 'cancelled by request', by?: string): Promise<Run> {
+    const run = await this.getRun(runId);
+    if (TERMINAL_RUN_STATUSES.has(run.status)) {
+      throw new BatonError('RUN_ALREADY_FINISHED', `run ${runId} already ${run.status}`, { hint: 'Nothing to cancel' });
+    }
+    return this.store.cancelRun(runId, reason, by);
+  }
+
+  /** Decides an approval step that is waiting. Throws `RUN_NOT_WAITING` (changing nothing) otherwise. */
+  async decide(runId: string, stepId: string, decision: ApprovalDecision): Promise<void> {
+    const run = await this.getRun(runId);
+    const version = await this.store.getVersion(run.versionId);
+    const node = version?.graph.steps.find((s) => s.id === stepId);
+    if (!node) {
+      throw new BatonError('STEP_NOT_FOUND', `run ${runId} has no step "${stepId}"`, {
+        hint: `Its steps: ${version?.graph.steps.map((s) => s.id).join(', ')}`,
+      });
+    }
+    if (node.kind !== 'approval') {
+      throw new BatonError('RUN_NOT_WAITING', `step "${stepId}" of run ${runId} is a ${node.kind} step, not an approval`);
+    }
+    await this.store.decide(runId, stepId, decision);
+  }
+
+  /** Publishes an external event; every run waiting on its key wakes. */
+  sendEvent(key: string, payload: unknown): Promise<{ woken: number }> {
+    if (typeof key !== 'string' || key.length === 0) {
+      return Promise.reject(new BatonError('INVALID_ARGUMENT', 'an event needs a non-empty key'));
+    }
+    return this.store.publishEvent(key, payload);
+  }
+
+  async versions(workflow: string): Promise<WorkflowVersion[]> {
+    const versions = await this.store.listVersions(workflow);
+    if (versions.length === 0) throw new BatonError('WORKFLOW_NOT_FOUND', `workflow "${workflow}" is not registered`);
+    return versions;
+  }
+
+  listWorkflows() {
+    return this.store.listWorkflows();
+  }
+
+  /** What changed between two versions: steps added, removed and changed, field by field. */
+  async diff(fromId: string, toId: string): Promise<VersionDiff> {
+    const [a, b] = await Promise.all([this.store.getVersion(fromId), this.store.getVersion(toId)]);
+    if (!a) throw new BatonError('VERSION_NOT_FOUND', `version ${fromId} does not exist`);
+    if (!b) throw new BatonError('VERSION_NOT_FOUND', `version ${toId} does not exist`);
+    return diffVersions(a, b);
+  }
+
+  /** Deletes runs that finished before `before` (ms since epoch), with their history. */
+  prune(before: number): Promise<PruneResult> {
+    return this.store.prune(before);
+  }
+
+  /** Starts a worker in this process. */
+  worker(options: WorkerOptions = {}): Worker {
+    const worker = new Worker(this.store, this, this.kinds, options).start();
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /** Resolves when the run reaches a terminal status (or `timeoutMs` passes: then it rejects). */
+  async waitForRun(runId: string, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<Run> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      const run = await this.getRun(runId);
+      if (TERMINAL_RUN_STATUSES.has(run.status)) return run;
+      if (Date.now() > deadline) {
+        throw new BatonError('RUN_TIMEOUT', `run ${runId} did not finish within ${options.timeoutMs ?? 60_000} ms (it is ${run.status})`);
+      }
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 20));
+    }
+  }
+
+  /** Stops this process's workers and closes the store. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.stop()));
+    await this.store.close();
+  }
+}
+
+function isDefinition(value: unknown): value is WorkflowDefinition {
+  return typeof value === 'object' && value !== null && 'steps' in value && 'source' in value && 'input' in value && typeof (value as { input: { safeParse?: unknown } }).input.safeParse === 'function';
+}

@@ -1,0 +1,346 @@
+/**
+ * The worker: claims tasks under a lease, runs step bodies, heartbeats its leases, fires due timers,
+ * and reports outcomes. A completion's successors come back leased to the same worker in the same
+ * transaction, so a sequential workflow moves from step to step without another claim.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { CompensationContext, ItemContext, StepContext, StepDefinition, WorkflowDefinition } from '../core/definition.js';
+import { BatonError, NonRetryableError, toErrorInfo } from '../core/errors.js';
+import type { ClaimedTask, StepOutcome, StepStatus } from '../core/types.js';
+import type { Store } from '../store/port.js';
+import { faultPoint } from './faults.js';
+import type { KindEnvironment, StepKind } from './kinds/step-kind.js';
+
+/** An executable version: its definition with steps indexed. */
+export interface ExecutableVersion {
+  definition: WorkflowDefinition;
+  steps: ReadonlyMap<string, StepDefinition>;
+}
+
+/** Where a worker finds the code of the version a run is pinned to. */
+export interface VersionResolver {
+  resolve(versionId: string): Promise<ExecutableVersion>;
+  childDefinition(workflow: string, version?: string): Promise<WorkflowDefinition | undefined>;
+}
+
+/** Worker settings. */
+export interface WorkerOptions {
+  /** @defaultValue a random id with the host name */
+  id?: string;
+  /** Tasks run at once. @defaultValue 50 */
+  concurrency?: number;
+  /** Lease length; a dead worker's tasks are taken over after at most this. @defaultValue 5000 */
+  leaseMs?: number;
+  /** Lease renewal interval. @defaultValue leaseMs / 3 */
+  heartbeatMs?: number;
+  /** Idle poll interval for work written by other processes. @defaultValue 250 */
+  pollMs?: number;
+  /** Retention: prune runs finished longer ago than this (ms); off when undefined. */
+  retentionMs?: number;
+  /** Called on unexpected errors of the loops (store down, say); the worker keeps going. */
+  onError?: (error: unknown) => void;
+}
+
+interface InFlight {
+  task: ClaimedTask;
+  abort: AbortController;
+}
+
+/** Claims and runs tasks until stopped. */
+export class Worker {
+  readonly id: string;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly pollMs: number;
+  private readonly inflight = new Map<string, InFlight>();
+  private running = false;
+  private wake: (() => void) | undefined;
+  private woken = false;
+  private loops: Promise<void>[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private idle: (() => void) | undefined;
+  private readonly env: KindEnvironment;
+
+  constructor(
+    private readonly store: Store,
+    private readonly versions: VersionResolver,
+    private readonly kinds: ReadonlyMap<string, StepKind>,
+    private readonly options: WorkerOptions = {},
+  ) {
+    this.id = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.concurrency = options.concurrency ?? 50;
+    this.leaseMs = options.leaseMs ?? 5000;
+    this.heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseMs / 3));
+    this.pollMs = options.pollMs ?? 250;
+    this.env = { now: () => Date.now(), childDefinition: (w, v) => versions.childDefinition(w, v) };
+  }
+
+  /** Tasks running now. */
+  get active(): number {
+    return this.inflight.size;
+  }
+
+  /** Start claiming, heartbeating and firing timers. */
+  start(): this {
+    if (this.running) return this;
+    this.running = true;
+    this.unsubscribe = this.store.onWork(() => this.poke());
+    this.loops.push(this.claimLoop(), this.timerLoop());
+    this.timers.push(setInterval(() => void this.heartbeat(), this.heartbeatMs));
+    if (this.options.retentionMs !== undefined) {
+      const retention = this.options.retentionMs;
+      const prune = () => void this.store.prune(Date.now() - retention).catch((e) => this.options.onError?.(e));
+      this.timers.push(setInterval(prune, 60 * 60 * 1000));
+    }
+    return this;
+  }
+
+  /**
+   * Stop claiming, let running tasks finish for up to `graceMs`, then release the leases of what is
+   * left so other workers take it at once instead of after the lease expires.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.unsubscribe?.();
+    this.poke();
+    await Promise.all(this.loops);
+    if (this.inflight.size > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.idle = resolve;
+        }),
+        new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+      ]);
+    }
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const f of this.inflight.values()) f.abort.abort(new BatonError('WORKER_LOST_LEASE', 'the worker is stopping'));
+    await this.store.releaseLeases(this.id).catch(() => undefined);
+  }
+
+  private poke(): void {
+    this.woken = true;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async claimLoop(): Promise<void> {
+    while (this.running) {
+      const free = this.concurrency - this.inflight.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const tasks = await this.store.claimTasks({ workerId: this.id, limit: Math.min(free, 100), leaseMs: this.leaseMs });
+          claimed = tasks.length;
+          for (const task of tasks) this.launch(task);
+        } catch (error) {
+          this.options.onError?.(error);
+        }
+      }
+      if (claimed === 0 || claimed === free) {
+        this.woken = false;
+        await this.sleep(this.pollMs);
+      }
+    }
+  }
+
+  private async timerLoop(): Promise<void> {
+    while (this.running) {
+      let delay = this.pollMs;
+      try {
+        const fired = await this.store.fireDueTimers(500);
+        if (fired === 500) continue;
+        const next = await this.store.nextTimerAt();
+        if (next !== undefined) delay = Math.max(1, Math.min(delay, next - Date.now()));
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.inflight.size === 0) return;
+    try {
+      const { lost } = await this.store.renewLeases({ workerId: this.id, taskIds: [...this.inflight.keys()], leaseMs: this.leaseMs });
+      for (const id of lost) {
+        this.inflight
+          .get(id)
+          ?.abort.abort(new BatonError('WORKER_LOST_LEASE', `task ${id} is no longer leased to worker ${this.id} (run cancelled, or taken over)`));
+      }
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+
+  private launch(task: ClaimedTask): void {
+    const abort = new AbortController();
+    this.inflight.set(task.id, { task, abort });
+    void this.runTask(task, abort);
+  }
+
+  private async runTask(task: ClaimedTask, abort: AbortController): Promise<void> {
+    let outcome: StepOutcome;
+    try {
+      outcome = await this.execute(task, abort.signal);
+    } catch (error) {
+      outcome = { type: 'failed', error: toErrorInfo(error) };
+    }
+    faultPoint(`${task.kind}.after-body`, task.stepId);
+    let dispatched: ClaimedTask[] = [];
+    if (!abort.signal.aborted || !isLeaseLoss(abort.signal.reason)) {
+      try {
+        const free = Math.max(0, this.concurrency - this.inflight.size);
+        const result = await this.store.completeTask({ task, workerId: this.id, outcome, dispatch: free + 1, leaseMs: this.leaseMs });
+        dispatched = result.dispatched;
+      } catch (error) {
+        // Not acknowledged: the lease will expire and another attempt will report the outcome.
+        this.options.onError?.(error);
+      }
+    }
+    this.inflight.delete(task.id);
+    for (const next of dispatched) {
+      if (this.running) this.launch(next);
+    }
+    if (dispatched.length > 0 && !this.running) void this.store.releaseLeases(this.id);
+    if (this.inflight.size === 0) this.idle?.();
+    this.poke();
+  }
+
+  private async execute(task: ClaimedTask, signal: AbortSignal): Promise<StepOutcome> {
+    const version = await this.versions.resolve(task.run.versionId);
+    const def = version.definition;
+    if (task.kind === 'finalize') {
+      const ctx = this.context(task, '', signal);
+      const value = def.result ? await def.result(ctx) : sinkOutputs(def, ctx.steps);
+      if (def.output) {
+        const parsed = def.output.safeParse(value);
+        if (!parsed.success) {
+          throw new NonRetryableError(`the run's output does not match the output schema of "${def.name}": ${parsed.error.message}`, {
+            code: 'INVALID_OUTPUT',
+          });
+        }
+        return { type: 'succeeded', output: parsed.data };
+      }
+      return { type: 'succeeded', output: value };
+    }
+    const step = version.steps.get(task.stepId);
+    if (!step) {
+      throw new NonRetryableError(`version ${task.run.versionId} has no step "${task.stepId}"`, { code: 'STEP_NOT_FOUND' });
+    }
+    const kind = this.kinds.get(step.kind);
+    if (!kind) {
+      throw new NonRetryableError(`no kind "${step.kind}" is registered in worker ${this.id}`, { code: 'UNKNOWN_STEP_KIND' });
+    }
+    return this.withTimeout(step, task, signal, async (s) => {
+      if (task.kind === 'compensate') {
+        const ctx = this.context(task, step.id, s) as CompensationContext;
+        ctx.output = task.steps[step.id]?.output;
+        ctx.reason = { code: task.runError?.code ?? 'UNKNOWN', message: task.runError?.message ?? '' };
+        await step.compensate?.(ctx);
+        return { type: 'succeeded', output: null };
+      }
+      if (task.kind === 'item') {
+        if (!kind.executeItem) throw new NonRetryableError(`kind "${step.kind}" cannot run items`, { code: 'UNKNOWN_STEP_KIND' });
+        const ctx = this.context(task, step.id, s) as ItemContext;
+        ctx.index = task.item;
+        return { type: 'succeeded', output: await kind.executeItem(step, task.itemValue, ctx, this.env) };
+      }
+      const ctx = this.context(task, step.id, s);
+      if (step.when && !(await step.when(ctx))) return { type: 'skipped', reason: 'its condition was false' };
+      return kind.execute(step, ctx, this.env);
+    });
+  }
+
+  /** Runs `body` with an AbortSignal that fires on the step timeout, the run deadline or lease loss. */
+  private async withTimeout(
+    step: StepDefinition,
+    task: ClaimedTask,
+    outer: AbortSignal,
+    body: (signal: AbortSignal) => Promise<StepOutcome>,
+  ): Promise<StepOutcome> {
+    const limits: number[] = [];
+    if (step.timeoutMs !== undefined) limits.push(step.timeoutMs);
+    if (task.run.deadlineAt !== undefined) limits.push(Math.max(0, task.run.deadlineAt - Date.now()));
+    if (limits.length === 0) return body(outer);
+    const ms = Math.min(...limits);
+    const local = new AbortController();
+    const onOuter = () => local.abort(outer.reason);
+    outer.addEventListener('abort', onOuter, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new BatonError('STEP_TIMEOUT', `step "${step.id}" attempt ${task.attempt} ran longer than ${ms} ms`);
+        local.abort(error);
+        reject(error);
+      }, ms);
+    });
+    try {
+      return await Promise.race([body(local.signal), timeout]);
+    } finally {
+      clearTimeout(timer);
+      outer.removeEventListener('abort', onOuter);
+    }
+  }
+
+  private context(task: ClaimedTask, stepId: string, signal: AbortSignal): StepContext {
+    const steps: Record<string, unknown> = {};
+    const status: Record<string, StepStatus> = {};
+    for (const [id, s] of Object.entries(task.steps)) {
+      steps[id] = s.output;
+      status[id] = s.status;
+    }
+    return {
+      input: task.run.input,
+      steps,
+      status,
+      run: {
+        id: task.run.id,
+        workflow: task.run.workflow,
+        versionId: task.run.versionId,
+        tenant: task.run.tenant,
+        traceId: task.run.traceId,
+        depth: task.run.depth,
+        createdAt: task.run.createdAt,
+      },
+      step: { id: stepId, attempt: task.attempt },
+      idempotencyKey: task.kind === 'item' ? `${task.runId}:${stepId}:${task.item}` : `${task.runId}:${stepId}`,
+      signal,
+    };
+  }
+}
+
+function isLeaseLoss(reason: unknown): boolean {
+  return reason instanceof BatonError && reason.code === 'WORKER_LOST_LEASE';
+}
+
+/** The default run output: the outputs of the steps nothing needs, by id. */
+export function sinkOutputs(def: WorkflowDefinition, steps: Record<string, unknown>): Record<string, unknown> {
+  const needed = new Set(def.steps.flatMap((s) => s.needs));
+  const out: Record<string, unknown> = {};
+  for (const s of def.steps) if (!needed.has(s.id)) out[s.id] = steps[s.id] ?? null;
+  return out;
+}

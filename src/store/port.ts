@@ -1,0 +1,159 @@
+/**
+ * The `Store` port: every durable operation of the engine, as domain operations. No connection or
+ * transaction type crosses it; each adapter owns its connections and transactions, and runs the
+ * core state machine ({@link reduceRun}) inside the transaction that writes its result.
+ *
+ * Adapters: `store/sqlite/` (embedded default). Every adapter must pass the conformance suite in
+ * `store/conformance.ts`.
+ * @module
+ */
+import type {
+  ApprovalDecision,
+  ClaimedTask,
+  Graph,
+  HistoryEvent,
+  Run,
+  RunStatus,
+  StepOutcome,
+  StepState,
+  WorkflowVersion,
+} from '../core/types.js';
+
+/** A request to register a workflow version. */
+export interface NewVersion {
+  workflow: string;
+  label: string;
+  hash: string;
+  source: 'code' | 'spec';
+  graph: Graph;
+  definition: unknown;
+}
+
+/** A request to create (and start) a run. */
+export interface NewRun {
+  workflow: string;
+  /** A version id (`name@3`); the latest version when omitted. */
+  versionId?: string;
+  input: unknown;
+  /** Higher runs first. @defaultValue 0 */
+  priority?: number;
+  /** @defaultValue 'default' */
+  tenant?: string;
+  /** Submitting twice with the same key (per tenant) returns the first run. */
+  idempotencyKey?: string;
+  tags?: string[];
+  /** Absolute deadline (ms since epoch) after which the run fails with `RUN_TIMEOUT`. */
+  deadlineAt?: number;
+  traceId?: string;
+}
+
+/** Filters for {@link Store.listRuns}. */
+export interface RunFilter {
+  workflow?: string;
+  versionId?: string;
+  status?: RunStatus | RunStatus[];
+  tenant?: string;
+  tag?: string;
+  parentRunId?: string;
+  createdAfter?: number;
+  createdBefore?: number;
+  /** Return runs created strictly before this run id (ids sort by creation). */
+  cursor?: string;
+  /** @defaultValue 50 */
+  limit?: number;
+}
+
+/** One attempt of a step, an item or a compensation. */
+export interface AttemptRecord {
+  runId: string;
+  stepId: string;
+  kind: string;
+  item: number;
+  attempt: number;
+  workerId: string;
+  status: 'running' | 'succeeded' | 'failed' | 'lost';
+  startedAt: number;
+  finishedAt?: number;
+  error?: unknown;
+}
+
+/** A worker reporting how a task ended. */
+export interface TaskCompletion {
+  task: Pick<ClaimedTask, 'id' | 'kind' | 'runId' | 'stepId' | 'item' | 'attempt'>;
+  workerId: string;
+  outcome: StepOutcome;
+  /** Successor tasks this worker can take at once (leased to it in the same transaction). @defaultValue 0 */
+  dispatch?: number;
+  /** How long leases of dispatched tasks last. */
+  leaseMs?: number;
+}
+
+/** What became of a completion. */
+export interface CompletionResult {
+  /** False when the worker no longer held the lease: another worker took the task over; nothing was written. */
+  accepted: boolean;
+  /** Tasks leased to the worker in the same transaction. */
+  dispatched: ClaimedTask[];
+}
+
+/** Counts of what {@link Store.prune} removed. */
+export interface PruneResult {
+  runs: number;
+  events: number;
+}
+
+/** Storage settings common to adapters. */
+export interface StoreOptions {
+  /** Largest serialized step output, item output or run input, in bytes. @defaultValue 1048576 */
+  maxPayloadBytes?: number;
+  /** Clock, for tests. @defaultValue Date.now */
+  now?: () => number;
+  /** Randomness for retry jitter, for tests. @defaultValue Math.random */
+  random?: () => number;
+}
+
+/** The engine's storage port. */
+export interface Store {
+  /** Apply migrations; safe to call from many processes at once. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  registerVersion(version: NewVersion): Promise<{ version: WorkflowVersion; created: boolean }>;
+  getVersion(id: string): Promise<WorkflowVersion | undefined>;
+  getLatestVersion(workflow: string): Promise<WorkflowVersion | undefined>;
+  listVersions(workflow: string): Promise<WorkflowVersion[]>;
+  listWorkflows(): Promise<{ workflow: string; latest: WorkflowVersion; versions: number }[]>;
+
+  /** Create and start a run in one transaction. Idempotent on `(tenant, idempotencyKey)`. */
+  createRun(request: NewRun): Promise<{ run: Run; created: boolean }>;
+  getRun(id: string): Promise<Run | undefined>;
+  listRuns(filter?: RunFilter): Promise<Run[]>;
+  getSteps(runId: string): Promise<StepState[]>;
+  getHistory(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<HistoryEvent[]>;
+  listAttempts(runId: string): Promise<AttemptRecord[]>;
+
+  /** Lease up to `limit` ready tasks, highest priority first; expired leases are taken over. */
+  claimTasks(request: { workerId: string; limit: number; leaseMs: number }): Promise<ClaimedTask[]>;
+  /** Extend the leases the worker holds; returns the ids of tasks it no longer holds. */
+  renewLeases(request: { workerId: string; taskIds: string[]; leaseMs: number }): Promise<{ lost: string[] }>;
+  /** Commit a task's outcome and the scheduling of its successors in one transaction. */
+  completeTask(completion: TaskCompletion): Promise<CompletionResult>;
+  /** Release a worker's leases at once (clean shutdown), so other workers pick its tasks up. */
+  releaseLeases(workerId: string): Promise<number>;
+  /** Fire timers due at or before now; returns how many fired. */
+  fireDueTimers(limit: number): Promise<number>;
+  /** When the next timer is due, if any. */
+  nextTimerAt(): Promise<number | undefined>;
+
+  /** Cancel a run and, through it, its child runs, timers and waits. */
+  cancelRun(runId: string, reason: string, by?: string): Promise<Run>;
+  /** Decide an approval step that is waiting. Throws `RUN_NOT_WAITING` otherwise, changing nothing. */
+  decide(runId: string, stepId: string, decision: ApprovalDecision): Promise<void>;
+  /** Publish an external event; it wakes every run waiting on its key since before it arrived. */
+  publishEvent(key: string, payload: unknown): Promise<{ woken: number }>;
+  /** Delete finished runs (and their history, steps, attempts) finished before `before`, and old events. */
+  prune(before: number): Promise<PruneResult>;
+
+  /** Be told when new work may be ready (in this process). Returns an unsubscribe function. */
+  onWork(listener: () => void): () => void;
+}

@@ -1,0 +1,581 @@
+/**
+ * Applies state-machine commands inside a SQLite transaction: load the run's snapshot, reduce, write
+ * the transition, follow up on other runs (parents, children), and lease new tasks to the worker that
+ * asked for them. Every method here must run inside a transaction opened by the store.
+ * @module
+ */
+import type {
+  MachineContext,
+  NewTask,
+  RunCommand,
+  RunSnapshot,
+  StepRecord,
+  Transition,
+} from '../../core/commands.js';
+import { BatonError, type ErrorCode } from '../../core/errors.js';
+import { reduceRun } from '../../core/machine.js';
+import type {
+  ClaimedTask,
+  Graph,
+  NewHistoryEvent,
+  Run,
+  TaskKind,
+  WorkflowVersion,
+} from '../../core/types.js';
+import { newRunId, newTraceId } from '../ids.js';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js';
+import { type RunRow, type StepRow, toRun, toStepRecord } from './sqlite-rows.js';
+
+/** A tasks row. */
+export interface TaskRow {
+  id: number;
+  run_id: string;
+  kind: string;
+  step_id: string;
+  item: number;
+  attempt: number;
+  priority: number;
+  visible_at: number;
+  lease_owner: string | null;
+}
+
+/** Who gets successor tasks leased in the same transaction. */
+export interface DispatchTarget {
+  workerId: string;
+  limit: number;
+  leaseMs: number;
+}
+
+interface Dependencies {
+  now: () => number;
+  random: () => number;
+  maxPayloadBytes: number;
+  version: (id: string) => WorkflowVersion | undefined;
+  latestVersion: (workflow: string) => WorkflowVersion | undefined;
+  /** Called when tasks or timers were written, so idle workers in this process wake up. */
+  signalWork: () => void;
+}
+
+const s = (json: unknown): string | null => (json === undefined ? null : JSON.stringify(json));
+
+/** The transactional command applier of the SQLite adapter. */
+export class SqliteRunWriter {
+  private readonly st: ReturnType<typeof prepareStatements>;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly deps: Dependencies,
+  ) {
+    this.st = prepareStatements(db);
+  }
+
+  private context(now: number): MachineContext {
+    return {
+      now,
+      random: this.deps.random,
+      newId: () => newRunId(now),
+      maxPayloadBytes: this.deps.maxPayloadBytes,
+    };
+  }
+
+  private graphOf(versionId: string): Graph {
+    const version = this.deps.version(versionId);
+    if (!version) {
+      throw new BatonError('VERSION_NOT_FOUND', `workflow version ${versionId} is missing from the store`, {
+        hint: 'The store may have been pruned by hand; restore it or cancel the run',
+      });
+    }
+    return version.graph;
+  }
+
+  loadSnapshot(runId: string): { snapshot: RunSnapshot; row: RunRow } | undefined {
+    const row = this.st.run.get(runId) as RunRow | undefined;
+    if (!row) return undefined;
+    const steps = new Map<string, StepRecord>();
+    for (const r of this.st.steps.all(runId) as StepRow[]) steps.set(r.step_id, toStepRecord(r));
+    const { input: _i, output: _o, ...run } = toRun({ ...row, input: 'null' });
+    return { snapshot: { run, steps }, row };
+  }
+
+  /**
+   * Apply `command` to run `runId` and everything it sets off. Throws a {@link BatonError} if the first
+   * command is rejected, so the caller's transaction rolls back with nothing written.
+   */
+  apply(runId: string, command: RunCommand, now: number, dispatch?: DispatchTarget): ClaimedTask[] {
+    const queue: { runId: string; command: RunCommand }[] = [{ runId, command }];
+    const dispatched: ClaimedTask[] = [];
+    let first = true;
+    let budget = dispatch?.limit ?? 0;
+    while (queue.length > 0) {
+      const next = queue.shift() as { runId: string; command: RunCommand };
+      const loaded = this.loadSnapshot(next.runId);
+      if (!loaded) {
+        if (first)
+          throw new BatonError('RUN_NOT_FOUND', `run ${next.runId} does not exist`, {
+            hint: 'List runs with `baton runs list`',
+          });
+        continue;
+      }
+      const t = reduceRun(
+        this.graphOf(loaded.row.version_id),
+        loaded.snapshot,
+        next.command,
+        this.context(now),
+      );
+      if (t.rejected) {
+        if (first) {
+          throw new BatonError(t.rejected.code as ErrorCode, t.rejected.message, {
+            details: t.rejected.details,
+          });
+        }
+        first = false;
+        continue;
+      }
+      first = false;
+      const leased = this.write(
+        loaded.row,
+        loaded.snapshot,
+        t,
+        now,
+        queue,
+        dispatch ? { ...dispatch, limit: budget } : undefined,
+      );
+      budget -= leased.length;
+      dispatched.push(...leased);
+    }
+    return dispatched;
+  }
+
+  private write(
+    row: RunRow,
+    snap: RunSnapshot,
+    t: Transition,
+    now: number,
+    queue: { runId: string; command: RunCommand }[],
+    dispatch: DispatchTarget | undefined,
+  ): ClaimedTask[] {
+    const runId = row.id;
+    const st = this.st;
+    if (t.removeTasks) {
+      if ('all' in t.removeTasks) st.deleteRunTasks.run(runId);
+      else for (const id of t.removeTasks.stepIds) st.deleteStepTasks.run(runId, id);
+    }
+    if (t.removeTimers) {
+      if ('all' in t.removeTimers) st.deleteRunTimers.run(runId);
+      else for (const id of t.removeTimers.stepIds) st.deleteStepTimers.run(runId, id);
+    }
+    if (t.removeWaits) {
+      if ('all' in t.removeWaits) st.deleteRunWaits.run(runId);
+      else for (const id of t.removeWaits.stepIds) st.deleteStepWaits.run(runId, id);
+    }
+    for (const rec of t.steps) {
+      st.upsertStep.run(
+        runId,
+        rec.stepId,
+        rec.status,
+        rec.attempt,
+        rec.outputJson ?? null,
+        s(rec.error),
+        rec.startedAt ?? null,
+        rec.finishedAt ?? null,
+        rec.seq ?? null,
+        s(rec.wait),
+        s(rec.map),
+        rec.compensation ?? null,
+        rec.compensationAttempt ?? null,
+      );
+    }
+    if (t.items) {
+      t.items.values.forEach((value, i) => {
+        st.insertItem.run(runId, t.items?.stepId, i, JSON.stringify(value === undefined ? null : value));
+      });
+    }
+    for (const r of t.itemResults)
+      st.itemResult.run(r.ok ? 1 : 0, r.outputJson ?? null, s(r.error), runId, r.stepId, r.index);
+    if (t.aggregateMap) this.aggregateMap(runId, t.aggregateMap.stepId, t.aggregateMap.collect);
+
+    let seq = row.history_seq;
+    const event = (e: NewHistoryEvent) => {
+      seq++;
+      st.insertEvent.run(
+        runId,
+        seq,
+        e.at ?? now,
+        e.type,
+        e.stepId ?? null,
+        e.item ?? null,
+        e.attempt ?? null,
+        s(e.data),
+      );
+    };
+    for (const e of t.events) event(e);
+
+    const leased: ClaimedTask[] = [];
+    let wake = false;
+    const priority = row.priority;
+    for (const task of t.tasks) {
+      const lease = dispatch && leased.length < dispatch.limit && task.delayMs === 0;
+      const visibleAt = lease ? now + dispatch.leaseMs : now + task.delayMs;
+      const info = st.insertTask.run(
+        runId,
+        task.kind,
+        task.stepId,
+        task.item,
+        task.attempt,
+        priority,
+        visibleAt,
+        lease ? dispatch.workerId : null,
+      );
+      if (lease) {
+        seq++;
+        this.recordStart(runId, task, dispatch.workerId, now, seq);
+        leased.push(this.claimed(Number(info.lastInsertRowid), runId, task, visibleAt, row, snap, t));
+      } else {
+        wake = true;
+      }
+    }
+    for (const timer of t.timers) {
+      st.insertTimer.run(runId, timer.stepId, timer.kind, timer.fireAt);
+      wake = true;
+    }
+    for (const wait of t.waits) {
+      st.insertWait.run(runId, wait.stepId, wait.key, wait.since);
+      // An event that arrived after the run began but before it reached this wait counts.
+      const early = st.eventSince.get(wait.key, wait.since) as { payload: string } | undefined;
+      if (early) {
+        queue.push({
+          runId,
+          command: { type: 'event', stepId: wait.stepId, key: wait.key, payload: JSON.parse(early.payload) },
+        });
+      }
+    }
+    const r = t.run ?? {};
+    st.updateRun.run(
+      r.status ?? row.status,
+      r.phase ?? row.phase,
+      r.error === undefined ? row.error : s(r.error ?? undefined),
+      r.outputJson ?? null,
+      r.startedAt ?? null,
+      r.finishedAt ?? null,
+      seq,
+      runId,
+    );
+    for (const child of t.children) this.createChild(row, child, now, queue);
+    queue.push(...t.followUps);
+    if (wake) this.deps.signalWork();
+    return leased;
+  }
+
+  private aggregateMap(runId: string, stepId: string, collect: boolean): void {
+    const rows = this.st.itemOutputs.all(runId, stepId) as {
+      ok: number;
+      output: string | null;
+      error: string | null;
+    }[];
+    const parts = rows.map((r) => {
+      if (!collect) return r.output ?? 'null';
+      return r.ok ? `{"ok":true,"value":${r.output ?? 'null'}}` : `{"ok":false,"error":${r.error ?? 'null'}}`;
+    });
+    this.st.setStepOutput.run(`[${parts.join(',')}]`, runId, stepId);
+  }
+
+  private createChild(
+    parent: RunRow,
+    child: Transition['children'][number],
+    now: number,
+    queue: { runId: string; command: RunCommand }[],
+  ): void {
+    const version = child.version
+      ? this.deps.version(child.version)
+      : this.deps.latestVersion(child.workflow);
+    if (!version || version.workflow !== child.workflow) {
+      queue.push({
+        runId: parent.id,
+        command: {
+          type: 'child-finished',
+          stepId: child.stepId,
+          childRunId: child.runId,
+          status: 'failed',
+          error: {
+            code: child.version ? 'VERSION_NOT_FOUND' : 'WORKFLOW_NOT_FOUND',
+            message: `child workflow ${child.version ?? child.workflow} is not registered`,
+          },
+        },
+      });
+      return;
+    }
+    this.st.insertRun.run(
+      child.runId,
+      child.workflow,
+      version.id,
+      JSON.stringify(child.input === undefined ? null : child.input),
+      parent.priority,
+      parent.tenant,
+      null,
+      parent.id,
+      child.stepId,
+      parent.depth + 1,
+      parent.trace_id,
+      '[]',
+      now,
+      parent.deadline_at,
+    );
+    this.insertEventRaw(child.runId, now, 'run-created', null, {
+      parentRunId: parent.id,
+      parentStepId: child.stepId,
+    });
+    queue.push({ runId: child.runId, command: { type: 'start' } });
+  }
+
+  /** Append one history event outside a transition (claims, takeovers, run creation). */
+  insertEventRaw(
+    runId: string,
+    now: number,
+    type: string,
+    stepId: string | null,
+    data?: unknown,
+    item?: number,
+    attempt?: number,
+  ): void {
+    const { history_seq } = this.st.bumpSeq.get(runId) as { history_seq: number };
+    this.st.insertEvent.run(runId, history_seq, now, type, stepId, item ?? null, attempt ?? null, s(data));
+  }
+
+  /** Create a run row and start it. Returns the run. */
+  createRun(
+    request: {
+      workflow: string;
+      version: WorkflowVersion;
+      input: unknown;
+      priority: number;
+      tenant: string;
+      idempotencyKey?: string;
+      tags: string[];
+      deadlineAt?: number;
+      traceId?: string;
+    },
+    now: number,
+  ): Run {
+    const id = newRunId(now);
+    this.st.insertRun.run(
+      id,
+      request.workflow,
+      request.version.id,
+      JSON.stringify(request.input === undefined ? null : request.input),
+      request.priority,
+      request.tenant,
+      request.idempotencyKey ?? null,
+      null,
+      null,
+      0,
+      request.traceId ?? newTraceId(),
+      JSON.stringify(request.tags),
+      now,
+      request.deadlineAt ?? null,
+    );
+    this.insertEventRaw(id, now, 'run-created', null, { versionId: request.version.id });
+    this.apply(id, { type: 'start' }, now);
+    return toRun(this.st.run.get(id) as RunRow);
+  }
+
+  /** Record that a worker started a task: attempt row, step status, history. */
+  recordStart(
+    runId: string,
+    task: Pick<NewTask, 'kind' | 'stepId' | 'item' | 'attempt'>,
+    workerId: string,
+    now: number,
+    seq?: number,
+  ): void {
+    this.st.insertAttempt.run(runId, task.kind, task.stepId, task.item, task.attempt, workerId, now);
+    if (task.kind === 'step') this.st.markRunning.run('running', task.attempt, now, runId, task.stepId);
+    const data = { workerId, kind: task.kind };
+    if (seq === undefined) {
+      this.insertEventRaw(
+        runId,
+        now,
+        'attempt-started',
+        task.stepId || null,
+        data,
+        task.item >= 0 ? task.item : undefined,
+        task.attempt,
+      );
+    } else {
+      this.st.insertEvent.run(
+        runId,
+        seq,
+        now,
+        'attempt-started',
+        task.stepId || null,
+        task.item >= 0 ? task.item : null,
+        task.attempt,
+        s(data),
+      );
+    }
+  }
+
+  /** Build the task a worker receives, from the run's state after the transition. */
+  private claimed(
+    id: number,
+    runId: string,
+    task: NewTask,
+    leaseExpiresAt: number,
+    row: RunRow,
+    snap: RunSnapshot,
+    t: Transition,
+  ): ClaimedTask {
+    const steps: ClaimedTask['steps'] = {};
+    const merged = new Map(snap.steps);
+    for (const rec of t.steps) merged.set(rec.stepId, rec);
+    for (const rec of merged.values()) {
+      if (rec.status === 'succeeded' || rec.status === 'skipped') {
+        steps[rec.stepId] = {
+          status: rec.status,
+          output: rec.outputJson === undefined ? undefined : JSON.parse(rec.outputJson),
+        };
+      }
+    }
+    if (t.aggregateMap) {
+      const agg = (this.st.stepOutputs.all(runId) as { step_id: string; output: string | null }[]).find(
+        (r) => r.step_id === t.aggregateMap?.stepId,
+      );
+      steps[t.aggregateMap.stepId] = {
+        status: 'succeeded',
+        output: agg?.output ? JSON.parse(agg.output) : [],
+      };
+    }
+    return this.finishClaim(
+      id,
+      runId,
+      task.kind,
+      task.stepId,
+      task.item,
+      task.attempt,
+      leaseExpiresAt,
+      row,
+      steps,
+    );
+  }
+
+  /** Build the task a worker receives, reading the run's settled steps from the store. */
+  claimedFromRow(task: TaskRow, leaseExpiresAt: number, row: RunRow): ClaimedTask {
+    const steps: ClaimedTask['steps'] = {};
+    for (const r of this.st.stepOutputs.all(task.run_id) as {
+      step_id: string;
+      status: string;
+      output: string | null;
+    }[]) {
+      if (r.status === 'succeeded' || r.status === 'skipped') {
+        steps[r.step_id] = { status: r.status, output: r.output === null ? undefined : JSON.parse(r.output) };
+      }
+    }
+    return this.finishClaim(
+      String(task.id),
+      task.run_id,
+      task.kind as TaskKind,
+      task.step_id,
+      task.item,
+      task.attempt,
+      leaseExpiresAt,
+      row,
+      steps,
+    );
+  }
+
+  private finishClaim(
+    id: number | string,
+    runId: string,
+    kind: TaskKind,
+    stepId: string,
+    item: number,
+    attempt: number,
+    leaseExpiresAt: number,
+    row: RunRow,
+    steps: ClaimedTask['steps'],
+  ): ClaimedTask {
+    const task: ClaimedTask = {
+      id: String(id),
+      kind,
+      runId,
+      stepId,
+      item,
+      attempt,
+      leaseExpiresAt,
+      run: {
+        id: row.id,
+        workflow: row.workflow,
+        versionId: row.version_id,
+        input: JSON.parse(row.input),
+        tenant: row.tenant,
+        priority: row.priority,
+        depth: row.depth,
+        traceId: row.trace_id,
+        createdAt: row.created_at,
+        ...(row.deadline_at === null ? {} : { deadlineAt: row.deadline_at }),
+        ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
+      },
+      steps,
+    };
+    if (kind === 'item') {
+      const r = this.st.itemInput.get(runId, stepId, item) as { input: string } | undefined;
+      task.itemValue = r ? JSON.parse(r.input) : undefined;
+    }
+    if (kind === 'compensate' || kind === 'finalize') {
+      const fresh = this.st.run.get(runId) as RunRow;
+      if (fresh.error) task.runError = JSON.parse(fresh.error);
+    }
+    return task;
+  }
+}
+
+function prepareStatements(db: SqliteDatabase) {
+  const p = (sql: string): SqliteStatement => db.prepare(sql);
+  return {
+    run: p('SELECT * FROM runs WHERE id = ?'),
+    steps: p('SELECT * FROM steps WHERE run_id = ?'),
+    stepOutputs: p('SELECT step_id, status, output FROM steps WHERE run_id = ?'),
+    updateRun: p(
+      `UPDATE runs SET status = ?, phase = ?, error = ?, output = COALESCE(?, output), started_at = COALESCE(?, started_at),
+           finished_at = COALESCE(?, finished_at), history_seq = ? WHERE id = ?`,
+    ),
+    bumpSeq: p('UPDATE runs SET history_seq = history_seq + 1 WHERE id = ? RETURNING history_seq'),
+    upsertStep: p(
+      `INSERT INTO steps (run_id, step_id, status, attempt, output, error, started_at, finished_at, seq, wait, map, compensation, compensation_attempt)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, output = excluded.output,
+           error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at, seq = excluded.seq,
+           wait = excluded.wait, map = excluded.map, compensation = excluded.compensation, compensation_attempt = excluded.compensation_attempt`,
+    ),
+    markRunning: p(
+      'UPDATE steps SET status = ?, attempt = ?, started_at = COALESCE(started_at, ?) WHERE run_id = ? AND step_id = ?',
+    ),
+    insertTask: p(
+      'INSERT INTO tasks (run_id, kind, step_id, item, attempt, priority, visible_at, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    deleteRunTasks: p('DELETE FROM tasks WHERE run_id = ?'),
+    deleteStepTasks: p('DELETE FROM tasks WHERE run_id = ? AND step_id = ?'),
+    insertTimer: p('INSERT INTO timers (run_id, step_id, kind, fire_at) VALUES (?, ?, ?, ?)'),
+    deleteRunTimers: p('DELETE FROM timers WHERE run_id = ?'),
+    deleteStepTimers: p('DELETE FROM timers WHERE run_id = ? AND step_id = ?'),
+    insertWait: p('INSERT OR REPLACE INTO waits (run_id, step_id, key, since) VALUES (?, ?, ?, ?)'),
+    deleteRunWaits: p('DELETE FROM waits WHERE run_id = ?'),
+    deleteStepWaits: p('DELETE FROM waits WHERE run_id = ? AND step_id = ?'),
+    eventSince: p('SELECT payload FROM events WHERE key = ? AND at >= ? ORDER BY id LIMIT 1'),
+    insertItem: p('INSERT INTO map_items (run_id, step_id, idx, input) VALUES (?, ?, ?, ?)'),
+    itemResult: p(
+      'UPDATE map_items SET ok = ?, output = ?, error = ? WHERE run_id = ? AND step_id = ? AND idx = ?',
+    ),
+    itemOutputs: p('SELECT ok, output, error FROM map_items WHERE run_id = ? AND step_id = ? ORDER BY idx'),
+    itemInput: p('SELECT input FROM map_items WHERE run_id = ? AND step_id = ? AND idx = ?'),
+    setStepOutput: p('UPDATE steps SET output = ? WHERE run_id = ? AND step_id = ?'),
+    insertEvent: p(
+      'INSERT INTO history (run_id, seq, at, type, step_id, item, attempt, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertAttempt: p(
+      `INSERT OR REPLACE INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)`,
+    ),
+    insertRun: p(
+      `INSERT INTO runs (id, workflow, version_id, status, phase, input, priority, tenant, idempotency_key, parent_run_id, parent_step_id,
+           depth, trace_id, tags, created_at, deadline_at) VALUES (?, ?, ?, 'queued', 'steps', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+  };
+}

@@ -1,0 +1,605 @@
+/**
+ * The embedded SQLite adapter of the {@link Store} port, on better-sqlite3 in WAL mode.
+ *
+ * Writes of task completions are group-committed: completions that arrive within one turn of the event
+ * loop share a transaction (each in its own savepoint), and none is acknowledged before that
+ * transaction commits. With `durability: 'full'` (the default) every commit is fsynced.
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { BatonError, toErrorInfo } from '../../core/errors.js';
+import type {
+  ApprovalDecision,
+  ClaimedTask,
+  HistoryEvent,
+  Run,
+  StepState,
+  WorkflowVersion,
+} from '../../core/types.js';
+import type {
+  AttemptRecord,
+  CompletionResult,
+  NewRun,
+  NewVersion,
+  PruneResult,
+  RunFilter,
+  Store,
+  StoreOptions,
+  TaskCompletion,
+} from '../port.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { SqliteRunWriter, type TaskRow } from './sqlite-commands.js';
+import type { SqliteDatabase } from './sqlite-driver.js';
+import {
+  type RunRow,
+  type StepRow,
+  toAttempt,
+  toHistoryEvent,
+  toRun,
+  toStepState,
+  toVersion,
+  type VersionRow,
+} from './sqlite-rows.js';
+
+/** Options of the SQLite adapter. */
+export interface SqliteStoreOptions extends StoreOptions {
+  /** Database file, or `:memory:`. */
+  path: string;
+  /**
+   * `full` fsyncs every commit (survives power loss); `normal` fsyncs only at WAL checkpoints (survives a
+   * process crash, may lose the last commits on power loss). @defaultValue 'full'
+   */
+  durability?: 'full' | 'normal';
+  /** How long a writer waits for another process's lock. @defaultValue 5000 */
+  busyTimeoutMs?: number;
+  /** Largest number of completions in one group commit. @defaultValue 512 */
+  maxBatch?: number;
+}
+
+interface PendingCompletion {
+  completion: TaskCompletion;
+  resolve: (r: CompletionResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** The SQLite store. */
+export class SqliteStore implements Store {
+  private readonly db: SqliteDatabase;
+  private writer!: SqliteRunWriter;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly maxPayloadBytes: number;
+  private readonly maxBatch: number;
+  private readonly emitter = new EventEmitter();
+  private readonly versions = new Map<string, WorkflowVersion>();
+  private pending: PendingCompletion[] = [];
+  private flushScheduled = false;
+  private closed = false;
+
+  constructor(private readonly options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path) as unknown as SqliteDatabase;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+    this.maxBatch = options.maxBatch ?? 512;
+    this.emitter.setMaxListeners(0);
+  }
+
+  async init(): Promise<void> {
+    const db = this.db;
+    db.pragma(`busy_timeout = ${this.options.busyTimeoutMs ?? 5000}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${this.options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = OFF');
+    // BEGIN IMMEDIATE takes the write lock at once, so two processes migrating at the same time serialize.
+    db.transaction(() => {
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (current > MIGRATIONS.length) {
+        throw new BatonError(
+          'STORE_SCHEMA_TOO_NEW',
+          `the database ${this.options.path} has schema version ${current}, newer than this Baton (${MIGRATIONS.length})`,
+          { hint: 'Upgrade Baton, or point it at another database' },
+        );
+      }
+      for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] as string);
+      if (current < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+    }).immediate();
+    this.writer = new SqliteRunWriter(db, {
+      now: this.now,
+      random: this.random,
+      maxPayloadBytes: this.maxPayloadBytes,
+      version: (id) => this.versionSync(id),
+      latestVersion: (workflow) => this.latestSync(workflow),
+      signalWork: () => this.emitter.emit('work'),
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.pending.length > 0) this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  private readonly statements = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
+
+  /** A prepared statement, cached: preparing costs more than running on the hot path. */
+  private q(sql: string): ReturnType<SqliteDatabase['prepare']> {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private tx<T>(fn: () => T): T {
+    if (this.closed) throw new BatonError('STORE_UNAVAILABLE', 'the store is closed');
+    return this.db.transaction(fn).immediate();
+  }
+
+  private versionSync(id: string): WorkflowVersion | undefined {
+    let v = this.versions.get(id);
+    if (!v) {
+      const row = this.q('SELECT * FROM workflow_versions WHERE id = ?').get(id) as VersionRow | undefined;
+      if (!row) return undefined;
+      v = toVersion(row);
+      this.versions.set(id, v);
+    }
+    return v;
+  }
+
+  private latestSync(workflow: string): WorkflowVersion | undefined {
+    const row = this.q('SELECT * FROM workflow_versions WHERE workflow = ? ORDER BY number DESC LIMIT 1').get(
+      workflow,
+    ) as VersionRow | undefined;
+    return row ? toVersion(row) : undefined;
+  }
+
+  async registerVersion(version: NewVersion): Promise<{ version: WorkflowVersion; created: boolean }> {
+    return this.tx(() => {
+      const existing = this.q('SELECT * FROM workflow_versions WHERE workflow = ? AND hash = ?').get(
+        version.workflow,
+        version.hash,
+      ) as VersionRow | undefined;
+      if (existing) return { version: toVersion(existing), created: false };
+      const { n } = this.q(
+        'SELECT COALESCE(MAX(number), 0) AS n FROM workflow_versions WHERE workflow = ?',
+      ).get(version.workflow) as { n: number };
+      const id = `${version.workflow}@${n + 1}`;
+      this.q(
+        'INSERT INTO workflow_versions (id, workflow, number, label, hash, source, graph, definition, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        id,
+        version.workflow,
+        n + 1,
+        version.label,
+        version.hash,
+        version.source,
+        JSON.stringify(version.graph),
+        JSON.stringify(version.definition ?? null),
+        this.now(),
+      );
+      return { version: this.versionSync(id) as WorkflowVersion, created: true };
+    });
+  }
+
+  async getVersion(id: string): Promise<WorkflowVersion | undefined> {
+    return this.versionSync(id);
+  }
+
+  async getLatestVersion(workflow: string): Promise<WorkflowVersion | undefined> {
+    return this.latestSync(workflow);
+  }
+
+  async listVersions(workflow: string): Promise<WorkflowVersion[]> {
+    const rows = this.q('SELECT * FROM workflow_versions WHERE workflow = ? ORDER BY number').all(
+      workflow,
+    ) as VersionRow[];
+    return rows.map(toVersion);
+  }
+
+  async listWorkflows(): Promise<{ workflow: string; latest: WorkflowVersion; versions: number }[]> {
+    const rows = this.q(
+      `SELECT v.*, c.n AS versions FROM workflow_versions v
+         JOIN (SELECT workflow, MAX(number) AS m, COUNT(*) AS n FROM workflow_versions GROUP BY workflow) c
+           ON c.workflow = v.workflow AND c.m = v.number ORDER BY v.workflow`,
+    ).all() as (VersionRow & { versions: number })[];
+    return rows.map((r) => ({ workflow: r.workflow, latest: toVersion(r), versions: r.versions }));
+  }
+
+  async createRun(request: NewRun): Promise<{ run: Run; created: boolean }> {
+    const tenant = request.tenant ?? 'default';
+    const input = JSON.stringify(request.input === undefined ? null : request.input);
+    if (input.length > this.maxPayloadBytes) {
+      throw new BatonError(
+        'PAYLOAD_TOO_LARGE',
+        `run input of ${input.length} bytes exceeds the ${this.maxPayloadBytes}-byte limit`,
+        {
+          hint: 'Store large data elsewhere and pass a reference',
+        },
+      );
+    }
+    return this.tx(() => {
+      if (request.idempotencyKey !== undefined) {
+        const existing = this.q('SELECT * FROM runs WHERE tenant = ? AND idempotency_key = ?').get(
+          tenant,
+          request.idempotencyKey,
+        ) as RunRow | undefined;
+        if (existing) return { run: toRun(existing), created: false };
+      }
+      const version = request.versionId
+        ? this.versionSync(request.versionId)
+        : this.latestSync(request.workflow);
+      if (!version || version.workflow !== request.workflow) {
+        if (request.versionId) {
+          throw new BatonError(
+            'VERSION_NOT_FOUND',
+            `workflow version ${request.versionId} of "${request.workflow}" does not exist`,
+            {
+              hint: `List versions with \`baton workflows show ${request.workflow}\``,
+            },
+          );
+        }
+        throw new BatonError('WORKFLOW_NOT_FOUND', `workflow "${request.workflow}" is not registered`, {
+          hint: 'List workflows with `baton workflows list`',
+        });
+      }
+      const run = this.writer.createRun(
+        {
+          workflow: request.workflow,
+          version,
+          input: request.input,
+          priority: request.priority ?? 0,
+          tenant,
+          ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+          tags: request.tags ?? [],
+          ...(request.deadlineAt === undefined ? {} : { deadlineAt: request.deadlineAt }),
+          ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
+        },
+        this.now(),
+      );
+      return { run, created: true };
+    });
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    const row = this.q('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<Run[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, ...values: unknown[]) => {
+      where.push(sql);
+      params.push(...values);
+    };
+    if (filter.workflow !== undefined) add('workflow = ?', filter.workflow);
+    if (filter.versionId !== undefined) add('version_id = ?', filter.versionId);
+    if (filter.status !== undefined) {
+      const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+      add(`status IN (${statuses.map(() => '?').join(', ')})`, ...statuses);
+    }
+    if (filter.tenant !== undefined) add('tenant = ?', filter.tenant);
+    if (filter.tag !== undefined) add('EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)', filter.tag);
+    if (filter.parentRunId !== undefined) add('parent_run_id = ?', filter.parentRunId);
+    if (filter.createdAfter !== undefined) add('created_at >= ?', filter.createdAfter);
+    if (filter.createdBefore !== undefined) add('created_at < ?', filter.createdBefore);
+    if (filter.cursor !== undefined) add('id < ?', filter.cursor);
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.q(sql).all(...params, Math.min(Math.max(filter.limit ?? 50, 1), 1000)) as RunRow[];
+    return rows.map(toRun);
+  }
+
+  async getSteps(runId: string): Promise<StepState[]> {
+    const rows = this.q(
+      'SELECT * FROM steps WHERE run_id = ? ORDER BY COALESCE(started_at, finished_at), step_id',
+    ).all(runId) as StepRow[];
+    return rows.map(toStepState);
+  }
+
+  async getHistory(
+    runId: string,
+    options: { afterSeq?: number; limit?: number } = {},
+  ): Promise<HistoryEvent[]> {
+    const rows = this.q('SELECT * FROM history WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(
+      runId,
+      options.afterSeq ?? 0,
+      options.limit ?? 100_000,
+    ) as Parameters<typeof toHistoryEvent>[0][];
+    return rows.map(toHistoryEvent);
+  }
+
+  async listAttempts(runId: string): Promise<AttemptRecord[]> {
+    const rows = this.q(
+      'SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, item, attempt',
+    ).all(runId) as Parameters<typeof toAttempt>[0][];
+    return rows.map(toAttempt);
+  }
+
+  async claimTasks(request: { workerId: string; limit: number; leaseMs: number }): Promise<ClaimedTask[]> {
+    if (request.limit <= 0) return [];
+    return this.tx(() => {
+      const now = this.now();
+      this.takeOverExpired(now);
+      const rows = this.q(
+        'SELECT * FROM tasks WHERE lease_owner IS NULL AND visible_at <= ? ORDER BY priority DESC, visible_at LIMIT ?',
+      ).all(now, request.limit) as TaskRow[];
+      const lease = this.q('UPDATE tasks SET lease_owner = ?, visible_at = ? WHERE id = ?');
+      const runStmt = this.q('SELECT * FROM runs WHERE id = ?');
+      const out: ClaimedTask[] = [];
+      const expires = now + request.leaseMs;
+      for (const task of rows) {
+        lease.run(request.workerId, expires, task.id);
+        this.writer.recordStart(
+          task.run_id,
+          {
+            kind: task.kind as ClaimedTask['kind'],
+            stepId: task.step_id,
+            item: task.item,
+            attempt: task.attempt,
+          },
+          request.workerId,
+          now,
+        );
+        out.push(this.writer.claimedFromRow(task, expires, runStmt.get(task.run_id) as RunRow));
+      }
+      return out;
+    });
+  }
+
+  /** Return tasks whose lease expired to the queue, recording the takeover in each run's history. */
+  private takeOverExpired(now: number): void {
+    const expired = this.q(
+      'SELECT * FROM tasks WHERE lease_owner IS NOT NULL AND visible_at <= ? LIMIT 1000',
+    ).all(now) as TaskRow[];
+    if (expired.length === 0) return;
+    const release = this.q('UPDATE tasks SET lease_owner = NULL, visible_at = ? WHERE id = ?');
+    const lost = this.q(
+      `UPDATE attempts SET status = 'lost', finished_at = ? WHERE run_id = ? AND kind = ? AND step_id = ? AND item = ? AND attempt = ? AND status = 'running'`,
+    );
+    for (const t of expired) {
+      release.run(now, t.id);
+      lost.run(now, t.run_id, t.kind, t.step_id, t.item, t.attempt);
+      this.writer.insertEventRaw(
+        t.run_id,
+        now,
+        'lease-taken-over',
+        t.step_id || null,
+        { previousWorker: t.lease_owner, kind: t.kind },
+        t.item >= 0 ? t.item : undefined,
+        t.attempt,
+      );
+    }
+  }
+
+  async renewLeases(request: {
+    workerId: string;
+    taskIds: string[];
+    leaseMs: number;
+  }): Promise<{ lost: string[] }> {
+    if (request.taskIds.length === 0) return { lost: [] };
+    return this.tx(() => {
+      const ids = JSON.stringify(request.taskIds.map(Number));
+      this.q(
+        'UPDATE tasks SET visible_at = ? WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))',
+      ).run(this.now() + request.leaseMs, request.workerId, ids);
+      const held = new Set(
+        (
+          this.q('SELECT id FROM tasks WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))').all(
+            request.workerId,
+            ids,
+          ) as { id: number }[]
+        ).map((r) => String(r.id)),
+      );
+      return { lost: request.taskIds.filter((id) => !held.has(id)) };
+    });
+  }
+
+  async releaseLeases(workerId: string): Promise<number> {
+    if (this.closed) return 0;
+    return this.tx(
+      () =>
+        this.q('UPDATE tasks SET lease_owner = NULL, visible_at = ? WHERE lease_owner = ?').run(
+          this.now(),
+          workerId,
+        ).changes,
+    );
+  }
+
+  completeTask(completion: TaskCompletion): Promise<CompletionResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ completion, resolve, reject });
+      if (this.pending.length >= this.maxBatch) {
+        this.flush();
+      } else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commit every pending completion in one transaction, then acknowledge them. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const results: ({ ok: true; value: CompletionResult } | { ok: false; error: unknown })[] = [];
+    try {
+      this.tx(() => {
+        const now = this.now();
+        for (const p of batch) {
+          try {
+            // Each completion in its own savepoint: one bad completion cannot undo its neighbours.
+            results.push({
+              ok: true,
+              value: this.db.transaction(() => this.completeOne(p.completion, now))(),
+            });
+          } catch (error) {
+            results.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const r = results[i];
+      if (r?.ok) p.resolve(r.value);
+      else p.reject(r?.error);
+    });
+  }
+
+  private completeOne(c: TaskCompletion, now: number): CompletionResult {
+    const id = Number(c.task.id);
+    const held = this.q('SELECT * FROM tasks WHERE id = ? AND lease_owner = ?').get(id, c.workerId) as
+      | TaskRow
+      | undefined;
+    if (!held) return { accepted: false, dispatched: [] };
+    this.q('DELETE FROM tasks WHERE id = ?').run(id);
+    const failed = c.outcome.type === 'failed';
+    this.q(
+      'UPDATE attempts SET status = ?, finished_at = ?, error = ? WHERE run_id = ? AND kind = ? AND step_id = ? AND item = ? AND attempt = ?',
+    ).run(
+      failed ? 'failed' : 'succeeded',
+      now,
+      c.outcome.type === 'failed' ? JSON.stringify(c.outcome.error) : null,
+      held.run_id,
+      held.kind,
+      held.step_id,
+      held.item,
+      held.attempt,
+    );
+    const dispatched = this.writer.apply(
+      held.run_id,
+      {
+        type: 'task-finished',
+        task: {
+          kind: held.kind as ClaimedTask['kind'],
+          stepId: held.step_id,
+          item: held.item,
+          attempt: held.attempt,
+        },
+        outcome: c.outcome,
+      },
+      now,
+      c.dispatch ? { workerId: c.workerId, limit: c.dispatch, leaseMs: c.leaseMs ?? 10_000 } : undefined,
+    );
+    return { accepted: true, dispatched };
+  }
+
+  async fireDueTimers(limit: number): Promise<number> {
+    return this.tx(() => {
+      const now = this.now();
+      const due = this.q('SELECT * FROM timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?').all(
+        now,
+        limit,
+      ) as {
+        id: number;
+        run_id: string;
+        step_id: string | null;
+        kind: string;
+      }[];
+      const del = this.q('DELETE FROM timers WHERE id = ?');
+      for (const t of due) {
+        del.run(t.id);
+        try {
+          this.db.transaction(() =>
+            this.writer.apply(
+              t.run_id,
+              { type: 'timer-fired', stepId: t.step_id, timer: t.kind as 'sleep' },
+              now,
+            ),
+          )();
+        } catch (error) {
+          // A timer whose run is gone (pruned by hand) must not block the others.
+          this.writer.insertEventRaw(t.run_id, now, 'timer-fired', t.step_id, {
+            timer: t.kind,
+            error: toErrorInfo(error),
+          });
+        }
+      }
+      return due.length;
+    });
+  }
+
+  async nextTimerAt(): Promise<number | undefined> {
+    const row = this.q('SELECT MIN(fire_at) AS at FROM timers').get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  async cancelRun(runId: string, reason: string, by?: string): Promise<Run> {
+    return this.tx(() => {
+      this.writer.apply(runId, { type: 'cancel', reason, ...(by === undefined ? {} : { by }) }, this.now());
+      return toRun(this.q('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow);
+    });
+  }
+
+  async decide(runId: string, stepId: string, decision: ApprovalDecision): Promise<void> {
+    this.tx(() => {
+      this.writer.apply(runId, { type: 'decision', stepId, decision }, this.now());
+    });
+  }
+
+  async publishEvent(key: string, payload: unknown): Promise<{ woken: number }> {
+    const json = JSON.stringify(payload === undefined ? null : payload);
+    if (json.length > this.maxPayloadBytes) {
+      throw new BatonError(
+        'PAYLOAD_TOO_LARGE',
+        `event payload of ${json.length} bytes exceeds the ${this.maxPayloadBytes}-byte limit`,
+      );
+    }
+    return this.tx(() => {
+      const now = this.now();
+      this.q('INSERT INTO events (key, payload, at) VALUES (?, ?, ?)').run(key, json, now);
+      const waits = this.q('SELECT run_id, step_id FROM waits WHERE key = ? AND since <= ?').all(
+        key,
+        now,
+      ) as {
+        run_id: string;
+        step_id: string;
+      }[];
+      for (const w of waits) {
+        this.writer.apply(w.run_id, { type: 'event', stepId: w.step_id, key, payload }, now);
+      }
+      return { woken: waits.length };
+    });
+  }
+
+  async prune(before: number): Promise<PruneResult> {
+    let runs = 0;
+    const select = this.q(
+      `SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ('succeeded', 'failed', 'cancelled') LIMIT 500`,
+    );
+    const tables = ['steps', 'attempts', 'history', 'tasks', 'timers', 'waits', 'map_items', 'runs'];
+    const deletes = tables.map((t) =>
+      this.q(`DELETE FROM ${t} WHERE ${t === 'runs' ? 'id' : 'run_id'} IN (SELECT value FROM json_each(?))`),
+    );
+    for (;;) {
+      // Small transactions, so a large prune never blocks workers for long.
+      const n = this.tx(() => {
+        const ids = (select.all(before) as { id: string }[]).map((r) => r.id);
+        if (ids.length === 0) return 0;
+        const json = JSON.stringify(ids);
+        for (const d of deletes) d.run(json);
+        return ids.length;
+      });
+      runs += n;
+      if (n === 0) break;
+    }
+    const events = this.tx(() => this.q('DELETE FROM events WHERE at < ?').run(before).changes);
+    return { runs, events };
+  }
+
+  onWork(listener: () => void): () => void {
+    this.emitter.on('work', listener);
+    return () => this.emitter.off('work', listener);
+  }
+}
