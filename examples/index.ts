@@ -36,7 +36,11 @@ export const demoInputs: Record<string, unknown> = {
 };
 
 /** Plays the humans of the demo: approves what waits for approval, as a manager would from the inbox. */
-export async function demoScript(baton: Baton, runIds: string[], log: (line: string) => void = console.log): Promise<void> {
+export async function demoScript(
+  baton: Baton,
+  runIds: string[],
+  log: (line: string) => void = console.log,
+): Promise<void> {
   const decided = new Set<string>();
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -51,7 +55,11 @@ export async function demoScript(baton: Baton, runIds: string[], log: (line: str
         decided.add(key);
         await new Promise((r) => setTimeout(r, 800));
         log(`  (demo) ${step.wait.approval?.role ?? 'approver'} approves ${run.workflow} / ${step.stepId}`);
-        await baton.decide(id, step.stepId, { approved: true, by: `demo-${step.wait.approval?.role ?? 'approver'}`, comment: 'Looks good' });
+        await baton.decide(id, step.stepId, {
+          approved: true,
+          by: `demo-${step.wait.approval?.role ?? 'approver'}`,
+          comment: 'Looks good',
+        });
       }
     }
     if (open === 0) return;

@@ -1,6 +1,7 @@
 /** The functions the invoice-processing spec calls by name. Simulated locally: no network, no keys. */
-import { NonRetryableError } from '../src/core/errors.js';
+
 import type { RegisteredFunction } from '../src/core/definition.js';
+import { NonRetryableError } from '../src/core/errors.js';
 
 interface Line {
   sku: string;
@@ -36,14 +37,22 @@ export const invoiceFunctions: Record<string, RegisteredFunction> = {
   },
   sumLines: async (args) => {
     const lines = args as { gross: number }[];
-    return { amount: Math.round(lines.reduce((sum, l) => sum + l.gross, 0) * 100) / 100, lines: lines.length };
+    return {
+      amount: Math.round(lines.reduce((sum, l) => sum + l.gross, 0) * 100) / 100,
+      lines: lines.length,
+    };
   },
-  autoApprove: async (args) => ({ approved: true, by: 'policy:under-1000', amount: (args as { amount: number }).amount }),
+  autoApprove: async (args) => ({
+    approved: true,
+    by: 'policy:under-1000',
+    amount: (args as { amount: number }).amount,
+  }),
   schedulePayment: async (args, ctx) => {
     const { amount } = args as { amount: number };
     await pause(30);
     // The idempotency key makes a re-run after a crash return the same payment instead of paying twice.
-    if (!paymentLedger.has(ctx.idempotencyKey)) paymentLedger.set(ctx.idempotencyKey, { amount, cancelled: false });
+    if (!paymentLedger.has(ctx.idempotencyKey))
+      paymentLedger.set(ctx.idempotencyKey, { amount, cancelled: false });
     return { paymentId: `pay-${ctx.idempotencyKey.slice(-12)}`, amount };
   },
   cancelPayment: async (_args, ctx) => {
@@ -55,7 +64,8 @@ export const invoiceFunctions: Record<string, RegisteredFunction> = {
   postToLedger: async (args) => {
     const { invoiceId } = args as { invoiceId: string };
     await pause(20);
-    if (invoiceId.startsWith('FAIL-')) throw new NonRetryableError('the ledger rejected the entry: period closed', { code: 'LEDGER_CLOSED' });
+    if (invoiceId.startsWith('FAIL-'))
+      throw new NonRetryableError('the ledger rejected the entry: period closed', { code: 'LEDGER_CLOSED' });
     return { entry: `GL-${invoiceId}` };
   },
 };

@@ -40,7 +40,12 @@ export const onboarding = workflow({
     run: async ({ input, idempotencyKey }) => {
       await pause(40);
       const handle = input.employee.email.split('@')[0] as string;
-      return { sso: `sso-${input.employee.id}`, chat: `@${handle}`, email: input.employee.email, requestKey: idempotencyKey };
+      return {
+        sso: `sso-${input.employee.id}`,
+        chat: `@${handle}`,
+        email: input.employee.email,
+        requestKey: idempotencyKey,
+      };
     },
     compensate: async ({ output }) => {
       await pause(10);
@@ -86,7 +91,7 @@ export const onboarding = workflow({
     until: ({ input }) => input.employee.startDate,
   })
   .step('welcome', {
-    needs: ['startDate'],
+    needs: ['startDate', 'managerApproval'],
     effect: true,
     idempotent: true,
     description: 'Send the welcome email.',
@@ -95,7 +100,7 @@ export const onboarding = workflow({
       return {
         to: input.employee.email,
         subject: `Welcome, ${input.employee.name}!`,
-        laptop: steps.managerApproval.data,
+        approvedPlan: steps.managerApproval.data,
         messageId: `msg-${idempotencyKey}`,
       };
     },

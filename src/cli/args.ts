@@ -16,7 +16,8 @@ export function readArgFile(path: string, what: string): string {
     return readFileSync(resolve(path), 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(cause);
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(cause);
     throw new BatonError('INVALID_ARGUMENT', `cannot read ${what} file ${path}: ${reason}`, {
       hint: 'Check the path; it is relative to the current directory',
       cause,
@@ -37,7 +38,10 @@ export function parseJsonArg(text: string, option: string): unknown {
     throw new BatonError(
       'INVALID_ARGUMENT',
       `could not parse ${option}${fromFile ? ` file ${text.slice(1)}` : ''} as JSON: ${(cause as Error).message}`,
-      { hint: `Pass JSON, quoted for the shell (${option} '{"key":"value"}'), or a file (${option} @input.json)`, cause },
+      {
+        hint: `Pass JSON, quoted for the shell (${option} '{"key":"value"}'), or a file (${option} @input.json)`,
+        cause,
+      },
     );
   }
 }
@@ -46,7 +50,10 @@ export function parseJsonArg(text: string, option: string): unknown {
 export function parseIntArg(text: string, option: string, min = Number.MIN_SAFE_INTEGER): number {
   const n = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw new BatonError('INVALID_ARGUMENT', `${option} must be an integer${min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : ''}, got "${text}"`);
+    throw new BatonError(
+      'INVALID_ARGUMENT',
+      `${option} must be an integer${min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : ''}, got "${text}"`,
+    );
   }
   return n;
 }
@@ -56,11 +63,22 @@ export function parseDurationArg(text: string, option: string): number {
   try {
     return parseDuration(/^\d+$/.test(text.trim()) ? Number(text) : text);
   } catch (cause) {
-    throw new BatonError('INVALID_ARGUMENT', `${option} must be a duration such as 30s, 5m or 30d, got "${text}"`, { cause });
+    throw new BatonError(
+      'INVALID_ARGUMENT',
+      `${option} must be a duration such as 30s, 5m or 30d, got "${text}"`,
+      { cause },
+    );
   }
 }
 
-const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
+const RUN_STATUSES: readonly RunStatus[] = [
+  'queued',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'cancelled',
+];
 
 /** Parses `--status succeeded` or `--status failed,cancelled`. */
 export function parseStatusArg(text: string): RunStatus[] {

@@ -16,7 +16,7 @@ import { importModule } from './load-module.js';
 
 /** The default export of a config module. */
 export interface BatonConfig {
-  /** TypeScript definitions, or paths to `.yaml`/`.json` specs relative to the config file. */
+  /** TypeScript definitions, paths to `.yaml`/`.json` specs relative to the config file, or spec text (multi-line). */
   workflows?: (WorkflowDefinition | string)[];
   /** Functions callable from spec steps of kind `fn`. */
   functions?: Record<string, RegisteredFunction>;
@@ -45,19 +45,34 @@ export interface LoadedConfig {
 const CONFIG_NAMES = ['baton.config.ts', 'baton.config.js', 'baton.config.mjs'];
 
 const isDefinition = (v: unknown) =>
-  typeof v === 'object' && v !== null && 'name' in v && 'steps' in v && Array.isArray((v as { steps: unknown }).steps);
+  typeof v === 'object' &&
+  v !== null &&
+  'name' in v &&
+  'steps' in v &&
+  Array.isArray((v as { steps: unknown }).steps);
 
 const configSchema = z.object({
   workflows: z
     .array(
-      z.union([z.string().min(1), z.custom<WorkflowDefinition>(isDefinition, 'expected a workflow definition or a spec file path')]),
+      z.union([
+        z.string().min(1),
+        z.custom<WorkflowDefinition>(isDefinition, 'expected a workflow definition or a spec file path'),
+      ]),
     )
     .optional(),
-  functions: z.record(z.string(), z.custom<RegisteredFunction>((f) => typeof f === 'function', 'expected a function')).optional(),
+  functions: z
+    .record(
+      z.string(),
+      z.custom<RegisteredFunction>((f) => typeof f === 'function', 'expected a function'),
+    )
+    .optional(),
   dataDir: z.string().min(1).optional(),
   durability: z.enum(['full', 'normal']).optional(),
   worker: z
-    .object({ concurrency: z.number().int().positive().optional(), leaseMs: z.number().int().positive().optional() })
+    .object({
+      concurrency: z.number().int().positive().optional(),
+      leaseMs: z.number().int().positive().optional(),
+    })
     .optional(),
   retention: z
     .union([z.string(), z.number()])
@@ -71,7 +86,9 @@ const configSchema = z.object({
     }, 'expected a duration such as 30d')
     .optional(),
   demoInputs: z.record(z.string(), z.unknown()).optional(),
-  demoScript: z.custom<BatonConfig['demoScript']>((f) => typeof f === 'function', 'expected a function').optional(),
+  demoScript: z
+    .custom<BatonConfig['demoScript']>((f) => typeof f === 'function', 'expected a function')
+    .optional(),
 });
 
 /**
@@ -97,12 +114,18 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
 /** The built-in examples (`examples/index.ts` of the package), used when no config is found. */
 export async function loadExamples(): Promise<LoadedConfig> {
   // From src/cli/ or dist/cli/, the package root is two levels up; examples ship as TypeScript.
-  const candidates = ['../../examples/index.js', '../../examples/index.ts'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const candidates = ['../../examples/index.js', '../../examples/index.ts'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
   const path = candidates.find((p) => existsSync(p));
   if (path === undefined) {
-    throw new BatonError('CONFIG_INVALID', 'no baton.config.ts in this directory and the built-in examples are missing', {
-      hint: 'Create baton.config.ts (default export: { workflows, functions }) or pass --config <file>',
-    });
+    throw new BatonError(
+      'CONFIG_INVALID',
+      'no baton.config.ts in this directory and the built-in examples are missing',
+      {
+        hint: 'Create baton.config.ts (default export: { workflows, functions }) or pass --config <file>',
+      },
+    );
   }
   return { config: await readConfigModule(path), baseDir: dirname(path), source: 'built-in examples' };
 }
@@ -112,10 +135,14 @@ async function readConfigModule(path: string): Promise<BatonConfig> {
   try {
     mod = await importModule(path);
   } catch (cause) {
-    throw new BatonError('CONFIG_INVALID', `could not load config ${path}: ${(cause as Error).message ?? String(cause)}`, {
-      hint: 'Fix the error in the config module (run it with `npx tsx <file>` to see the full error)',
-      cause,
-    });
+    throw new BatonError(
+      'CONFIG_INVALID',
+      `could not load config ${path}: ${(cause as Error).message ?? String(cause)}`,
+      {
+        hint: 'Fix the error in the config module (run it with `npx tsx <file>` to see the full error)',
+        cause,
+      },
+    );
   }
   const raw = mod.default;
   if (typeof raw !== 'object' || raw === null) {
@@ -133,7 +160,13 @@ async function readConfigModule(path: string): Promise<BatonConfig> {
   if (!parsed.success) {
     throw new BatonError('CONFIG_INVALID', `config ${path} is invalid`, {
       hint: 'Fix the fields listed below',
-      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message })) },
+      details: {
+        issues: parsed.error.issues.map((i) => ({
+          path: i.path.join('.'),
+          code: i.code,
+          message: i.message,
+        })),
+      },
     });
   }
   return parsed.data as BatonConfig;

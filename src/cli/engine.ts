@@ -23,6 +23,10 @@ export interface EngineSession {
   baton: Baton;
   loaded: LoadedConfig;
   out: Output;
+  /** The versions the config's workflows registered as, in config order. */
+  registered: WorkflowVersion[];
+  /** The store's directory. */
+  dataDir: string;
 }
 
 /** Where the store lives: `--data-dir`, then `BATON_DATA_DIR`, then the config's `dataDir`, then `./.baton`. */
@@ -46,42 +50,63 @@ function resolveDurability(loaded: LoadedConfig, env = process.env): 'full' | 'n
  * Opens the engine, registers the config's workflows, runs `body`, and closes the engine (stopping
  * its workers) whatever happens.
  */
-export async function withEngine<T>(globals: GlobalOptions, out: Output, body: (session: EngineSession) => Promise<T>): Promise<T> {
+export async function withEngine<T>(
+  globals: GlobalOptions,
+  out: Output,
+  body: (session: EngineSession) => Promise<T>,
+): Promise<T> {
   const loaded = await loadConfig(globals.config);
   const durability = resolveDurability(loaded);
+  const dataDir = resolveDataDir(globals, loaded);
   const baton = await Baton.open({
-    dataDir: resolveDataDir(globals, loaded),
+    dataDir,
     durability,
     functions: loaded.config.functions ?? {},
   });
   try {
-    await registerConfigWorkflows(baton, loaded, out);
-    return await body({ baton, loaded, out });
+    const registered = await registerConfigWorkflows(baton, loaded, out);
+    return await body({ baton, loaded, out, registered, dataDir });
   } finally {
     await baton.close();
   }
 }
 
 /** Registers the config's workflows; mentions new versions only to a person at a terminal. */
-async function registerConfigWorkflows(baton: Baton, loaded: LoadedConfig, out: Output): Promise<void> {
+async function registerConfigWorkflows(
+  baton: Baton,
+  loaded: LoadedConfig,
+  out: Output,
+): Promise<WorkflowVersion[]> {
+  const registered: WorkflowVersion[] = [];
   for (const entry of loaded.config.workflows ?? []) {
     let source = entry;
-    if (typeof entry === 'string') {
+    // A string is a spec file path; a multi-line string (or inline JSON) is the spec text itself.
+    if (typeof entry === 'string' && !isSpecText(entry)) {
       const path = resolve(loaded.baseDir, entry);
       try {
         source = readFileSync(path, 'utf8');
       } catch (cause) {
-        throw new BatonError('CONFIG_INVALID', `workflow spec ${entry} listed in ${loaded.source} cannot be read`, {
-          hint: 'Spec paths are relative to the config file',
-          cause,
-        });
+        throw new BatonError(
+          'CONFIG_INVALID',
+          `workflow spec ${entry} listed in ${loaded.source} cannot be read`,
+          {
+            hint: 'Spec paths are relative to the config file',
+            cause,
+          },
+        );
       }
     }
     const { version, created } = await registerTracked(baton, source);
+    registered.push(version);
     if (created && out.tty && !out.json) {
       out.line(out.paint.dim(`registered ${version.id} (${version.label})`));
     }
   }
+  return registered;
+}
+
+function isSpecText(entry: string): boolean {
+  return entry.includes('\n') || /^\s*\{/.test(entry);
 }
 
 /**

@@ -42,7 +42,8 @@ const ANSI = {
 
 /** A palette with ANSI codes when `enabled`, identity functions otherwise. */
 export function palette(enabled: boolean): Palette {
-  const make = (code: number) => (text: string) => (enabled ? `\u001b[${code}m${text}\u001b[${code === 1 || code === 2 ? 22 : 39}m` : text);
+  const make = (code: number) => (text: string) =>
+    enabled ? `\u001b[${code}m${text}\u001b[${code === 1 || code === 2 ? 22 : 39}m` : text;
   return {
     green: make(ANSI.green),
     red: make(ANSI.red),
@@ -129,7 +130,8 @@ export function humanDuration(ms: number | undefined): string {
   const s = Math.floor(v / 1000);
   if (s < 3600) return `${Math.floor(s / 60)}m ${two(s % 60)}s`;
   if (s < 86_400) return `${Math.floor(s / 3600)}h ${two(Math.floor((s % 3600) / 60))}m`;
-  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+  const hours = Math.floor((s % 86_400) / 3600);
+  return `${Math.floor(s / 86_400)}d${hours ? ` ${hours}h` : ''}`;
 }
 
 /** JSON on one line, cut to `max` characters. */

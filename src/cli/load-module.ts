@@ -13,7 +13,11 @@ export async function importModule(path: string): Promise<Record<string, unknown
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    if (tsxRegistered || !/\.[cm]?tsx?$/.test(path) || (error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') {
+    if (
+      tsxRegistered ||
+      !/\.[cm]?tsx?$/.test(path) ||
+      (error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION'
+    ) {
       throw error;
     }
     const { register } = await import('tsx/esm/api');

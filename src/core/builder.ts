@@ -140,7 +140,9 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
     },
   ): WorkflowBuilder<I, S & Record<Id, O>> {
     const config: FnConfig = { run: options.run as FnConfig['run'] };
-    return this.add(id, 'fn', options as CommonStepOptions<I, never, N>, config, { run: bodyHash(options.run) });
+    return this.add(id, 'fn', options as CommonStepOptions<I, never, N>, config, {
+      run: bodyHash(options.run),
+    });
   }
 
   /** Chooses which of the steps that need it run; the others are skipped. Its output is the chosen ids. */
@@ -151,11 +153,19 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
     },
   ): WorkflowBuilder<I, S & Record<Id, string[]>> {
     const config: BranchConfig = { choose: options.choose as BranchConfig['choose'], targets: [] };
-    return this.add(id, 'branch', options as CommonStepOptions<I, never, N>, config, { choose: bodyHash(options.choose) });
+    return this.add(id, 'branch', options as CommonStepOptions<I, never, N>, config, {
+      choose: bodyHash(options.choose),
+    });
   }
 
   /** Fans out over a list with bounded concurrency. Output: the items' results, in order. */
-  map<Id extends string, T, O, P extends MapFailurePolicy = 'fail-fast', const N extends readonly (keyof S & string)[] = []>(
+  map<
+    Id extends string,
+    T,
+    O,
+    P extends MapFailurePolicy = 'fail-fast',
+    const N extends readonly (keyof S & string)[] = [],
+  >(
     id: Id,
     options: CommonStepOptions<I, Pick2<S, N[number]>, N> & {
       items: (ctx: StepContext<I, Pick2<S, N[number]>>) => Awaitable<T[]>;
@@ -191,7 +201,10 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
       (
         | { for: number | string }
         | { until: (ctx: StepContext<I, Pick2<S, N[number]>>) => Awaitable<Date | number | string> }
-        | { event: (ctx: StepContext<I, Pick2<S, N[number]>>) => Awaitable<string>; timeout?: number | string }
+        | {
+            event: (ctx: StepContext<I, Pick2<S, N[number]>>) => Awaitable<string>;
+            timeout?: number | string;
+          }
       ),
   ): WorkflowBuilder<I, S & Record<Id, WaitResult>> {
     let plan: WaitConfig['plan'];
@@ -207,8 +220,14 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
     } else {
       const key = options.event as (ctx: StepContext) => Awaitable<string>;
       const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
-      plan = async (ctx): Promise<WaitPlan> => ({ event: await key(ctx), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-      describe = { event: bodyHash(options.event), ...(options.timeout === undefined ? {} : { eventTimeout: options.timeout }) };
+      plan = async (ctx): Promise<WaitPlan> => ({
+        event: await key(ctx),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      });
+      describe = {
+        event: bodyHash(options.event),
+        ...(options.timeout === undefined ? {} : { eventTimeout: options.timeout }),
+      };
     }
     // `timeout` here bounds the event wait, not an attempt.
     const { timeout: _t, ...common } = options as CommonStepOptions<I, never, N>;
@@ -234,7 +253,10 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
   ): WorkflowBuilder<I, S & Record<Id, ApprovalResult<D>>> {
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
     const request = async (ctx: StepContext): Promise<ApprovalPlan> => ({
-      prompt: typeof options.prompt === 'function' ? await (options.prompt as (c: StepContext) => Awaitable<string>)(ctx) : options.prompt,
+      prompt:
+        typeof options.prompt === 'function'
+          ? await (options.prompt as (c: StepContext) => Awaitable<string>)(ctx)
+          : options.prompt,
       ...(options.data ? { data: await (options.data as (c: StepContext) => Awaitable<D>)(ctx) } : {}),
       ...(options.assignee ? { assignee: options.assignee } : {}),
       ...(options.role ? { role: options.role } : {}),
@@ -243,14 +265,20 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
       onReject: options.onReject ?? 'fail',
     });
     const { timeout: _t, ...common } = options;
-    return this.add(id, 'approval', common as CommonStepOptions<I, never, N>, { request }, {
-      prompt: typeof options.prompt === 'string' ? options.prompt : bodyHash(options.prompt),
-      ...(options.timeout === undefined ? {} : { approvalTimeout: options.timeout }),
-      defaultAction: options.defaultAction ?? 'reject',
-      onReject: options.onReject ?? 'fail',
-      ...(options.assignee ? { assignee: options.assignee } : {}),
-      ...(options.role ? { role: options.role } : {}),
-    });
+    return this.add(
+      id,
+      'approval',
+      common as CommonStepOptions<I, never, N>,
+      { request },
+      {
+        prompt: typeof options.prompt === 'string' ? options.prompt : bodyHash(options.prompt),
+        ...(options.timeout === undefined ? {} : { approvalTimeout: options.timeout }),
+        defaultAction: options.defaultAction ?? 'reject',
+        onReject: options.onReject ?? 'fail',
+        ...(options.assignee ? { assignee: options.assignee } : {}),
+        ...(options.role ? { role: options.role } : {}),
+      },
+    );
   }
 
   /** Starts a child run of another workflow and waits for its output. */
@@ -284,9 +312,18 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
   custom<Id extends string, O = unknown, const N extends readonly (keyof S & string)[] = []>(
     id: Id,
     kind: string,
-    options: CommonStepOptions<I, Pick2<S, N[number]>, N> & { config: unknown; describe?: Record<string, unknown> },
+    options: CommonStepOptions<I, Pick2<S, N[number]>, N> & {
+      config: unknown;
+      describe?: Record<string, unknown>;
+    },
   ): WorkflowBuilder<I, S & Record<Id, O>> {
-    return this.add(id, kind, options as CommonStepOptions<I, never, N>, options.config, options.describe ?? {});
+    return this.add(
+      id,
+      kind,
+      options as CommonStepOptions<I, never, N>,
+      options.config,
+      options.describe ?? {},
+    );
   }
 
   /** Finishes the definition with a function computing the run's output from its steps. */
@@ -301,11 +338,16 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
 
   private finish(result: WorkflowDefinition['result'] | undefined): WorkflowDefinition {
     const issues = checkGraphStructure(this.steps);
-    if (this.steps.length === 0) issues.push({ path: 'steps', code: 'EMPTY_WORKFLOW', message: 'a workflow needs at least one step' });
+    if (this.steps.length === 0)
+      issues.push({ path: 'steps', code: 'EMPTY_WORKFLOW', message: 'a workflow needs at least one step' });
     if (issues.length > 0) {
-      throw new BatonError('INVALID_SPEC', `workflow "${this.options.name}" is invalid: ${issues.map((i) => i.message).join('; ')}`, {
-        details: { issues },
-      });
+      throw new BatonError(
+        'INVALID_SPEC',
+        `workflow "${this.options.name}" is invalid: ${issues.map((i) => i.message).join('; ')}`,
+        {
+          details: { issues },
+        },
+      );
     }
     const steps = this.steps.map((step) => {
       if (step.kind !== 'branch') return step;
@@ -339,7 +381,7 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
 
 /** A short hash of a function's source: a changed body makes a new version, and diffs say which. */
 function bodyHash(fn: unknown): string {
-  return `code:${createHash('sha256').update(String(fn)).digest('hex').slice(0, 12)}`;
+  return `code:${createHash('sha256').update(String(fn).replace(/\s+/g, ' ')).digest('hex').slice(0, 12)}`;
 }
 
 function safeJsonSchema(schema: ZodType): unknown {

@@ -14,7 +14,15 @@ export interface StepContext<I = unknown, S = Record<string, unknown>> {
   steps: S;
   /** Status of the run's settled steps by id. */
   status: Record<string, StepStatus>;
-  run: { id: string; workflow: string; versionId: string; tenant: string; traceId: string; depth: number; createdAt: number };
+  run: {
+    id: string;
+    workflow: string;
+    versionId: string;
+    tenant: string;
+    traceId: string;
+    depth: number;
+    createdAt: number;
+  };
   step: { id: string; attempt: number };
   /** Stable across attempts of this step (and item): pass it to the outside world to make effects idempotent. */
   idempotencyKey: string;

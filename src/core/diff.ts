@@ -48,7 +48,8 @@ export function diffVersions(a: WorkflowVersion, b: WorkflowVersion): VersionDif
 function fieldChanges(a: Record<string, unknown>, b: Record<string, unknown>): FieldChange[] {
   const out: FieldChange[] = [];
   for (const field of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (JSON.stringify(a[field]) !== JSON.stringify(b[field])) out.push({ field, from: a[field], to: b[field] });
+    if (JSON.stringify(a[field]) !== JSON.stringify(b[field]))
+      out.push({ field, from: a[field], to: b[field] });
   }
   return out;
 }

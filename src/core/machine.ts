@@ -443,7 +443,7 @@ function retryOr(
   giveUp: () => void,
   node?: StepNode,
 ): void {
-  const unsafeEffect = node !== undefined && node.effect && !node.idempotent;
+  const unsafeEffect = node?.effect === true && !node.idempotent;
   if (!policy || error.retryable === false || unsafeEffect || task.attempt >= policy.maxAttempts) {
     giveUp();
     return;

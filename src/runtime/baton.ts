@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { RegisteredFunction, StepDefinition, WorkflowDefinition } from '../core/definition.js';
-import { type VersionDiff, diffVersions } from '../core/diff.js';
+import { diffVersions, type VersionDiff } from '../core/diff.js';
 import { BatonError } from '../core/errors.js';
 import type { ApprovalDecision, HistoryEvent, Run, StepState, WorkflowVersion } from '../core/types.js';
 import { TERMINAL_RUN_STATUSES } from '../core/types.js';
@@ -60,7 +60,10 @@ export class Baton implements VersionResolver {
   static async open(options: BatonOptions = {}): Promise<Baton> {
     const store =
       options.store ??
-      new SqliteStore({ path: join(options.dataDir ?? '.baton', 'baton.db'), durability: options.durability ?? 'full' });
+      new SqliteStore({
+        path: join(options.dataDir ?? '.baton', 'baton.db'),
+        durability: options.durability ?? 'full',
+      });
     await store.init();
     const baton = new Baton(store);
     for (const kind of [...BUILTIN_KINDS, ...(options.kinds ?? [])]) baton.kinds.set(kind.kind, kind);
@@ -85,9 +88,14 @@ export class Baton implements VersionResolver {
    * The same content registers once; changed content becomes a new version, and running runs stay on theirs.
    */
   async register(workflow: WorkflowDefinition | string | Record<string, unknown>): Promise<WorkflowVersion> {
-    const def = isDefinition(workflow) ? workflow : compileSpec(typeof workflow === 'string' ? parseSpecText(workflow) : workflow, this.functions);
+    const def = isDefinition(workflow)
+      ? workflow
+      : compileSpec(typeof workflow === 'string' ? parseSpecText(workflow) : workflow, this.functions);
     const { version } = await this.store.registerVersion(toNewVersion(def, this.kinds));
-    const executable = { definition: def, steps: new Map(def.steps.map((s) => [s.id, s] as [string, StepDefinition])) };
+    const executable = {
+      definition: def,
+      steps: new Map(def.steps.map((s) => [s.id, s] as [string, StepDefinition])),
+    };
     (def.source === 'code' ? this.code : this.compiled).set(version.id, executable);
     return version;
   }
@@ -106,11 +114,16 @@ export class Baton implements VersionResolver {
       throw new BatonError(
         'WORKFLOW_CODE_MISSING',
         `run is pinned to ${versionId}, whose TypeScript code is not registered in this process`,
-        { hint: 'Deploy a worker that registers that version (keep the old definition beside the new one), or cancel the run' },
+        {
+          hint: 'Deploy a worker that registers that version (keep the old definition beside the new one), or cancel the run',
+        },
       );
     }
     const def = compileSpec(version.definition, this.functions);
-    const executable = { definition: def, steps: new Map(def.steps.map((s) => [s.id, s] as [string, StepDefinition])) };
+    const executable = {
+      definition: def,
+      steps: new Map(def.steps.map((s) => [s.id, s] as [string, StepDefinition])),
+    };
     this.compiled.set(versionId, executable);
     return executable;
   }
@@ -126,13 +139,20 @@ export class Baton implements VersionResolver {
    * in one transaction. With an idempotency key, a second submit returns the first run.
    */
   async submit(workflow: string, input: unknown, options: SubmitOptions = {}): Promise<Run> {
-    const version = options.version ? await this.store.getVersion(options.version) : await this.store.getLatestVersion(workflow);
+    const version = options.version
+      ? await this.store.getVersion(options.version)
+      : await this.store.getLatestVersion(workflow);
     if (!version || version.workflow !== workflow) {
       const known = (await this.store.listWorkflows()).map((w) => w.workflow);
       throw new BatonError(
         options.version ? 'VERSION_NOT_FOUND' : 'WORKFLOW_NOT_FOUND',
-        options.version ? `workflow "${workflow}" has no version ${options.version}` : `workflow "${workflow}" is not registered`,
-        { hint: known.length ? `Registered workflows: ${known.join(', ')}` : 'No workflow is registered yet', details: { workflow } },
+        options.version
+          ? `workflow "${workflow}" has no version ${options.version}`
+          : `workflow "${workflow}" is not registered`,
+        {
+          hint: known.length ? `Registered workflows: ${known.join(', ')}` : 'No workflow is registered yet',
+          details: { workflow },
+        },
       );
     }
     const def = (await this.resolve(version.id)).definition;
@@ -140,7 +160,13 @@ export class Baton implements VersionResolver {
     if (!parsed.success) {
       throw new BatonError('INVALID_INPUT', `input does not match the input schema of ${version.id}`, {
         hint: 'Fix the fields listed in details.issues',
-        details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message })) },
+        details: {
+          issues: parsed.error.issues.map((i) => ({
+            path: i.path.join('.'),
+            code: i.code,
+            message: i.message,
+          })),
+        },
       });
     }
     const timeoutMs = options.timeoutMs ?? version.graph.runTimeoutMs;
@@ -160,7 +186,10 @@ export class Baton implements VersionResolver {
   /** A run, or `RUN_NOT_FOUND`. */
   async getRun(runId: string): Promise<Run> {
     const run = await this.store.getRun(runId);
-    if (!run) throw new BatonError('RUN_NOT_FOUND', `run ${runId} does not exist`, { hint: 'List runs with `baton runs list`' });
+    if (!run)
+      throw new BatonError('RUN_NOT_FOUND', `run ${runId} does not exist`, {
+        hint: 'List runs with `baton runs list`',
+      });
     return run;
   }
 
@@ -186,7 +215,9 @@ export class Baton implements VersionResolver {
   async cancel(runId: string, reason = 'cancelled by request', by?: string): Promise<Run> {
     const run = await this.getRun(runId);
     if (TERMINAL_RUN_STATUSES.has(run.status)) {
-      throw new BatonError('RUN_ALREADY_FINISHED', `run ${runId} already ${run.status}`, { hint: 'Nothing to cancel' });
+      throw new BatonError('RUN_ALREADY_FINISHED', `run ${runId} already ${run.status}`, {
+        hint: 'Nothing to cancel',
+      });
     }
     return this.store.cancelRun(runId, reason, by);
   }
@@ -202,7 +233,10 @@ export class Baton implements VersionResolver {
       });
     }
     if (node.kind !== 'approval') {
-      throw new BatonError('RUN_NOT_WAITING', `step "${stepId}" of run ${runId} is a ${node.kind} step, not an approval`);
+      throw new BatonError(
+        'RUN_NOT_WAITING',
+        `step "${stepId}" of run ${runId} is a ${node.kind} step, not an approval`,
+      );
     }
     await this.store.decide(runId, stepId, decision);
   }
@@ -217,7 +251,8 @@ export class Baton implements VersionResolver {
 
   async versions(workflow: string): Promise<WorkflowVersion[]> {
     const versions = await this.store.listVersions(workflow);
-    if (versions.length === 0) throw new BatonError('WORKFLOW_NOT_FOUND', `workflow "${workflow}" is not registered`);
+    if (versions.length === 0)
+      throw new BatonError('WORKFLOW_NOT_FOUND', `workflow "${workflow}" is not registered`);
     return versions;
   }
 
@@ -252,7 +287,10 @@ export class Baton implements VersionResolver {
       const run = await this.getRun(runId);
       if (TERMINAL_RUN_STATUSES.has(run.status)) return run;
       if (Date.now() > deadline) {
-        throw new BatonError('RUN_TIMEOUT', `run ${runId} did not finish within ${options.timeoutMs ?? 60_000} ms (it is ${run.status})`);
+        throw new BatonError(
+          'RUN_TIMEOUT',
+          `run ${runId} did not finish within ${options.timeoutMs ?? 60_000} ms (it is ${run.status})`,
+        );
       }
       await new Promise((r) => setTimeout(r, options.pollMs ?? 20));
     }
@@ -266,5 +304,12 @@ export class Baton implements VersionResolver {
 }
 
 function isDefinition(value: unknown): value is WorkflowDefinition {
-  return typeof value === 'object' && value !== null && 'steps' in value && 'source' in value && 'input' in value && typeof (value as { input: { safeParse?: unknown } }).input.safeParse === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'steps' in value &&
+    'source' in value &&
+    'input' in value &&
+    typeof (value as { input: { safeParse?: unknown } }).input.safeParse === 'function'
+  );
 }

@@ -12,7 +12,10 @@ const hits = new Map<string, number>();
 
 function parse(text: string | undefined): Map<string, number> {
   const out = new Map<string, number>();
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [point, step = '*', n = '1'] = part.split(':');
     out.set(`${point}:${step}`, Number(n));
   }

@@ -11,9 +11,13 @@ export function toGraph(def: WorkflowDefinition, kinds: ReadonlyMap<string, Step
   const steps: StepNode[] = def.steps.map((step) => {
     const kind = kinds.get(step.kind);
     if (!kind) {
-      throw new BatonError('UNKNOWN_STEP_KIND', `step "${step.id}" of workflow "${def.name}" has unknown kind "${step.kind}"`, {
-        hint: `Known kinds: ${[...kinds.keys()].join(', ')}`,
-      });
+      throw new BatonError(
+        'UNKNOWN_STEP_KIND',
+        `step "${step.id}" of workflow "${def.name}" has unknown kind "${step.kind}"`,
+        {
+          hint: `Known kinds: ${[...kinds.keys()].join(', ')}`,
+        },
+      );
     }
     return {
       id: step.id,
@@ -43,5 +47,12 @@ export function toNewVersion(def: WorkflowDefinition, kinds: ReadonlyMap<string,
     .update(JSON.stringify({ label: def.version, source: def.source, definition: def.definition, graph }))
     .digest('hex')
     .slice(0, 16);
-  return { workflow: def.name, label: def.version, hash, source: def.source, graph, definition: def.definition };
+  return {
+    workflow: def.name,
+    label: def.version,
+    hash,
+    source: def.source,
+    graph,
+    definition: def.definition,
+  };
 }

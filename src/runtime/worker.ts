@@ -6,7 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CompensationContext, ItemContext, StepContext, StepDefinition, WorkflowDefinition } from '../core/definition.js';
+import type {
+  CompensationContext,
+  ItemContext,
+  StepContext,
+  StepDefinition,
+  WorkflowDefinition,
+} from '../core/definition.js';
 import { BatonError, NonRetryableError, toErrorInfo } from '../core/errors.js';
 import type { ClaimedTask, StepOutcome, StepStatus } from '../core/types.js';
 import type { Store } from '../store/port.js';
@@ -93,7 +99,8 @@ export class Worker {
     this.timers.push(setInterval(() => void this.heartbeat(), this.heartbeatMs));
     if (this.options.retentionMs !== undefined) {
       const retention = this.options.retentionMs;
-      const prune = () => void this.store.prune(Date.now() - retention).catch((e) => this.options.onError?.(e));
+      const prune = () =>
+        void this.store.prune(Date.now() - retention).catch((e) => this.options.onError?.(e));
       this.timers.push(setInterval(prune, 60 * 60 * 1000));
     }
     return this;
@@ -119,7 +126,8 @@ export class Worker {
     }
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    for (const f of this.inflight.values()) f.abort.abort(new BatonError('WORKER_LOST_LEASE', 'the worker is stopping'));
+    for (const f of this.inflight.values())
+      f.abort.abort(new BatonError('WORKER_LOST_LEASE', 'the worker is stopping'));
     await this.store.releaseLeases(this.id).catch(() => undefined);
   }
 
@@ -153,7 +161,11 @@ export class Worker {
       let claimed = 0;
       if (free > 0) {
         try {
-          const tasks = await this.store.claimTasks({ workerId: this.id, limit: Math.min(free, 100), leaseMs: this.leaseMs });
+          const tasks = await this.store.claimTasks({
+            workerId: this.id,
+            limit: Math.min(free, 100),
+            leaseMs: this.leaseMs,
+          });
           claimed = tasks.length;
           for (const task of tasks) this.launch(task);
         } catch (error) {
@@ -185,11 +197,20 @@ export class Worker {
   private async heartbeat(): Promise<void> {
     if (this.inflight.size === 0) return;
     try {
-      const { lost } = await this.store.renewLeases({ workerId: this.id, taskIds: [...this.inflight.keys()], leaseMs: this.leaseMs });
+      const { lost } = await this.store.renewLeases({
+        workerId: this.id,
+        taskIds: [...this.inflight.keys()],
+        leaseMs: this.leaseMs,
+      });
       for (const id of lost) {
         this.inflight
           .get(id)
-          ?.abort.abort(new BatonError('WORKER_LOST_LEASE', `task ${id} is no longer leased to worker ${this.id} (run cancelled, or taken over)`));
+          ?.abort.abort(
+            new BatonError(
+              'WORKER_LOST_LEASE',
+              `task ${id} is no longer leased to worker ${this.id} (run cancelled, or taken over)`,
+            ),
+          );
       }
     } catch (error) {
       this.options.onError?.(error);
@@ -214,7 +235,13 @@ export class Worker {
     if (!abort.signal.aborted || !isLeaseLoss(abort.signal.reason)) {
       try {
         const free = Math.max(0, this.concurrency - this.inflight.size);
-        const result = await this.store.completeTask({ task, workerId: this.id, outcome, dispatch: free + 1, leaseMs: this.leaseMs });
+        const result = await this.store.completeTask({
+          task,
+          workerId: this.id,
+          outcome,
+          dispatch: free + 1,
+          leaseMs: this.leaseMs,
+        });
         dispatched = result.dispatched;
       } catch (error) {
         // Not acknowledged: the lease will expire and another attempt will report the outcome.
@@ -239,9 +266,12 @@ export class Worker {
       if (def.output) {
         const parsed = def.output.safeParse(value);
         if (!parsed.success) {
-          throw new NonRetryableError(`the run's output does not match the output schema of "${def.name}": ${parsed.error.message}`, {
-            code: 'INVALID_OUTPUT',
-          });
+          throw new NonRetryableError(
+            `the run's output does not match the output schema of "${def.name}": ${parsed.error.message}`,
+            {
+              code: 'INVALID_OUTPUT',
+            },
+          );
         }
         return { type: 'succeeded', output: parsed.data };
       }
@@ -249,11 +279,15 @@ export class Worker {
     }
     const step = version.steps.get(task.stepId);
     if (!step) {
-      throw new NonRetryableError(`version ${task.run.versionId} has no step "${task.stepId}"`, { code: 'STEP_NOT_FOUND' });
+      throw new NonRetryableError(`version ${task.run.versionId} has no step "${task.stepId}"`, {
+        code: 'STEP_NOT_FOUND',
+      });
     }
     const kind = this.kinds.get(step.kind);
     if (!kind) {
-      throw new NonRetryableError(`no kind "${step.kind}" is registered in worker ${this.id}`, { code: 'UNKNOWN_STEP_KIND' });
+      throw new NonRetryableError(`no kind "${step.kind}" is registered in worker ${this.id}`, {
+        code: 'UNKNOWN_STEP_KIND',
+      });
     }
     return this.withTimeout(step, task, signal, async (s) => {
       if (task.kind === 'compensate') {
@@ -264,7 +298,8 @@ export class Worker {
         return { type: 'succeeded', output: null };
       }
       if (task.kind === 'item') {
-        if (!kind.executeItem) throw new NonRetryableError(`kind "${step.kind}" cannot run items`, { code: 'UNKNOWN_STEP_KIND' });
+        if (!kind.executeItem)
+          throw new NonRetryableError(`kind "${step.kind}" cannot run items`, { code: 'UNKNOWN_STEP_KIND' });
         const ctx = this.context(task, step.id, s) as ItemContext;
         ctx.index = task.item;
         return { type: 'succeeded', output: await kind.executeItem(step, task.itemValue, ctx, this.env) };
@@ -285,15 +320,19 @@ export class Worker {
     const limits: number[] = [];
     if (step.timeoutMs !== undefined) limits.push(step.timeoutMs);
     if (task.run.deadlineAt !== undefined) limits.push(Math.max(0, task.run.deadlineAt - Date.now()));
-    if (limits.length === 0) return body(outer);
     const ms = Math.min(...limits);
+    // setTimeout cannot wait longer than 2^31-1 ms; the run's durable deadline timer covers longer bounds.
+    if (limits.length === 0 || ms > MAX_TIMER_MS) return body(outer);
     const local = new AbortController();
     const onOuter = () => local.abort(outer.reason);
     outer.addEventListener('abort', onOuter, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new BatonError('STEP_TIMEOUT', `step "${step.id}" attempt ${task.attempt} ran longer than ${ms} ms`);
+        const error = new BatonError(
+          'STEP_TIMEOUT',
+          `step "${step.id}" attempt ${task.attempt} ran longer than ${ms} ms`,
+        );
         local.abort(error);
         reject(error);
       }, ms);
@@ -327,18 +366,24 @@ export class Worker {
         createdAt: task.run.createdAt,
       },
       step: { id: stepId, attempt: task.attempt },
-      idempotencyKey: task.kind === 'item' ? `${task.runId}:${stepId}:${task.item}` : `${task.runId}:${stepId}`,
+      idempotencyKey:
+        task.kind === 'item' ? `${task.runId}:${stepId}:${task.item}` : `${task.runId}:${stepId}`,
       signal,
     };
   }
 }
+
+const MAX_TIMER_MS = 2_147_483_647;
 
 function isLeaseLoss(reason: unknown): boolean {
   return reason instanceof BatonError && reason.code === 'WORKER_LOST_LEASE';
 }
 
 /** The default run output: the outputs of the steps nothing needs, by id. */
-export function sinkOutputs(def: WorkflowDefinition, steps: Record<string, unknown>): Record<string, unknown> {
+export function sinkOutputs(
+  def: WorkflowDefinition,
+  steps: Record<string, unknown>,
+): Record<string, unknown> {
   const needed = new Set(def.steps.flatMap((s) => s.needs));
   const out: Record<string, unknown> = {};
   for (const s of def.steps) if (!needed.has(s.id)) out[s.id] = steps[s.id] ?? null;

@@ -23,7 +23,17 @@ export interface ConformanceSkip {
 const noRetry = { ...DEFAULT_RETRY, maxAttempts: 1 };
 
 function node(id: string, needs: string[] = [], extra: Partial<StepNode> = {}): StepNode {
-  return { id, kind: 'fn', needs, conditional: false, retry: noRetry, effect: false, idempotent: false, compensable: false, ...extra };
+  return {
+    id,
+    kind: 'fn',
+    needs,
+    conditional: false,
+    retry: noRetry,
+    effect: false,
+    idempotent: false,
+    compensable: false,
+    ...extra,
+  };
 }
 
 function graph(workflow: string, steps: StepNode[], hasOutput = false): Graph {
@@ -40,7 +50,11 @@ class Clock {
 }
 
 /** Runs the Store conformance suite against the adapter `factory` makes. */
-export function storeConformance(name: string, factory: StoreFactory, options: { skip?: ConformanceSkip[] } = {}): void {
+export function storeConformance(
+  name: string,
+  factory: StoreFactory,
+  options: { skip?: ConformanceSkip[] } = {},
+): void {
   const skipped = new Map((options.skip ?? []).map((s) => [s.test, s.reason]));
   const test = (title: string, fn: () => Promise<void>) => {
     const reason = skipped.get(title);
@@ -68,11 +82,24 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
     }
 
     async function register(store: Store, g: Graph, hash = 'h1') {
-      return (await store.registerVersion({ workflow: g.workflow, label: '1', hash, source: 'spec', graph: g, definition: { g } })).version;
+      return (
+        await store.registerVersion({
+          workflow: g.workflow,
+          label: '1',
+          hash,
+          source: 'spec',
+          graph: g,
+          definition: { g },
+        })
+      ).version;
     }
 
     /** Claims and completes tasks with `handler` until none is ready. Returns the tasks seen. */
-    async function drain(store: Store, handler: (t: ClaimedTask) => StepOutcome, workerId = 'w1'): Promise<ClaimedTask[]> {
+    async function drain(
+      store: Store,
+      handler: (t: ClaimedTask) => StepOutcome,
+      workerId = 'w1',
+    ): Promise<ClaimedTask[]> {
       const seen: ClaimedTask[] = [];
       for (let i = 0; i < 1000; i++) {
         const tasks = await store.claimTasks({ workerId, limit: 10, leaseMs: 1000 });
@@ -89,7 +116,14 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
       const store = await open();
       const g = graph('wf', [node('a')]);
       const v1 = await register(store, g, 'h1');
-      const again = await store.registerVersion({ workflow: 'wf', label: '1', hash: 'h1', source: 'spec', graph: g, definition: {} });
+      const again = await store.registerVersion({
+        workflow: 'wf',
+        label: '1',
+        hash: 'h1',
+        source: 'spec',
+        graph: g,
+        definition: {},
+      });
       expect(again.created).toBe(false);
       expect(again.version.id).toBe(v1.id);
       const v2 = await register(store, graph('wf', [node('a'), node('b', ['a'])]), 'h2');
@@ -103,7 +137,12 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
     test('creates a run that is started with its root steps ready, idempotently per key', async () => {
       const store = await open();
       await register(store, graph('wf', [node('a'), node('b'), node('c', ['a', 'b'])]));
-      const { run, created } = await store.createRun({ workflow: 'wf', input: { x: 1 }, idempotencyKey: 'k', tags: ['t1'] });
+      const { run, created } = await store.createRun({
+        workflow: 'wf',
+        input: { x: 1 },
+        idempotencyKey: 'k',
+        tags: ['t1'],
+      });
       expect(created).toBe(true);
       expect(run.status).toBe('running');
       const second = await store.createRun({ workflow: 'wf', input: { x: 2 }, idempotencyKey: 'k' });
@@ -116,13 +155,18 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
 
     test('refuses runs of unknown workflows and writes nothing', async () => {
       const store = await open();
-      await expect(store.createRun({ workflow: 'nope', input: {} })).rejects.toMatchObject({ code: 'WORKFLOW_NOT_FOUND' });
+      await expect(store.createRun({ workflow: 'nope', input: {} })).rejects.toMatchObject({
+        code: 'WORKFLOW_NOT_FOUND',
+      });
       expect(await store.listRuns()).toEqual([]);
     });
 
     test('commits an outcome and schedules the successors in one step; a step never starts before its needs', async () => {
       const store = await open();
-      await register(store, graph('wf', [node('a'), node('b', ['a']), node('c', ['a']), node('d', ['b', 'c'])]));
+      await register(
+        store,
+        graph('wf', [node('a'), node('b', ['a']), node('c', ['a']), node('d', ['b', 'c'])]),
+      );
       const { run } = await store.createRun({ workflow: 'wf', input: null });
       const order: string[] = [];
       const done = new Set<string>();
@@ -147,7 +191,13 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
       await register(store, graph('wf', [node('a'), node('b', ['a'])]));
       await store.createRun({ workflow: 'wf', input: null });
       const [a] = await store.claimTasks({ workerId: 'w1', limit: 5, leaseMs: 1000 });
-      const result = await store.completeTask({ task: a as ClaimedTask, workerId: 'w1', outcome: ok(1), dispatch: 1, leaseMs: 1000 });
+      const result = await store.completeTask({
+        task: a as ClaimedTask,
+        workerId: 'w1',
+        outcome: ok(1),
+        dispatch: 1,
+        leaseMs: 1000,
+      });
       expect(result.accepted).toBe(true);
       expect(result.dispatched.map((t) => t.stepId)).toEqual(['b']);
       expect(result.dispatched[0]?.steps.a?.output).toBe(1);
@@ -161,7 +211,9 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
       const [t1] = await store.claimTasks({ workerId: 'w1', limit: 1, leaseMs: 1000 });
       expect(await store.claimTasks({ workerId: 'w2', limit: 1, leaseMs: 1000 })).toEqual([]);
       clock.advance(500);
-      expect((await store.renewLeases({ workerId: 'w1', taskIds: [t1?.id as string], leaseMs: 1000 })).lost).toEqual([]);
+      expect(
+        (await store.renewLeases({ workerId: 'w1', taskIds: [t1?.id as string], leaseMs: 1000 })).lost,
+      ).toEqual([]);
       clock.advance(900);
       expect(await store.claimTasks({ workerId: 'w2', limit: 1, leaseMs: 1000 })).toEqual([]);
       clock.advance(200);
@@ -170,7 +222,9 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
       expect(t2?.attempt).toBe(t1?.attempt);
       const stale = await store.completeTask({ task: t1 as ClaimedTask, workerId: 'w1', outcome: ok('old') });
       expect(stale.accepted).toBe(false);
-      expect((await store.renewLeases({ workerId: 'w1', taskIds: [t1?.id as string], leaseMs: 1000 })).lost).toEqual([t1?.id]);
+      expect(
+        (await store.renewLeases({ workerId: 'w1', taskIds: [t1?.id as string], leaseMs: 1000 })).lost,
+      ).toEqual([t1?.id]);
       await store.completeTask({ task: t2 as ClaimedTask, workerId: 'w2', outcome: ok('new') });
       expect((await store.getRun(run.id))?.output).toEqual({ a: 'new' });
       expect((await store.getHistory(run.id)).some((e) => e.type === 'lease-taken-over')).toBe(true);
@@ -217,7 +271,10 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
 
     test('never retries a non-idempotent effect automatically', async () => {
       const store = await open();
-      await register(store, graph('wf', [node('pay', [], { effect: true, retry: { ...DEFAULT_RETRY, maxAttempts: 5 } })]));
+      await register(
+        store,
+        graph('wf', [node('pay', [], { effect: true, retry: { ...DEFAULT_RETRY, maxAttempts: 5 } })]),
+      );
       const { run } = await store.createRun({ workflow: 'wf', input: null });
       await drain(store, () => ({ type: 'failed', error: { code: 'X', message: 'boom', retryable: true } }));
       expect((await store.getRun(run.id))?.status).toBe('failed');
@@ -229,7 +286,9 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
       await register(store, graph('wf', [node('nap', [], { kind: 'wait' }), node('after', ['nap'])]));
       const { run } = await store.createRun({ workflow: 'wf', input: null });
       await drain(store, (t) =>
-        t.stepId === 'nap' ? { type: 'suspended', wait: { type: 'sleep', until: clock.t + 5000 } } : ok('after'),
+        t.stepId === 'nap'
+          ? { type: 'suspended', wait: { type: 'sleep', until: clock.t + 5000 } }
+          : ok('after'),
       );
       expect((await store.getRun(run.id))?.status).toBe('waiting');
       expect(await store.nextTimerAt()).toBe(clock.t + 5000);
@@ -252,7 +311,10 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
       ]);
       await drain(store, (t) =>
         t.stepId === 'w'
-          ? { type: 'suspended', wait: { type: 'event', key: runs.get(t.runId) as string, since: t.run.createdAt } }
+          ? {
+              type: 'suspended',
+              wait: { type: 'event', key: runs.get(t.runId) as string, since: t.run.createdAt },
+            }
           : ok(),
       );
       expect((await store.getRun(early.run.id))?.status).toBe('succeeded');
@@ -267,12 +329,32 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
       const store = await open();
       await register(store, graph('wf', [node('a'), node('ok', ['a'], { kind: 'approval' })]));
       const { run } = await store.createRun({ workflow: 'wf', input: null });
-      const before = { run: await store.getRun(run.id), history: await store.getHistory(run.id), steps: await store.getSteps(run.id) };
-      await expect(store.decide(run.id, 'ok', { approved: true, by: 'ann' })).rejects.toMatchObject({ code: 'RUN_NOT_WAITING' });
-      await expect(store.decide('run_missing', 'ok', { approved: true, by: 'ann' })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
-      expect({ run: await store.getRun(run.id), history: await store.getHistory(run.id), steps: await store.getSteps(run.id) }).toEqual(before);
+      const before = {
+        run: await store.getRun(run.id),
+        history: await store.getHistory(run.id),
+        steps: await store.getSteps(run.id),
+      };
+      await expect(store.decide(run.id, 'ok', { approved: true, by: 'ann' })).rejects.toMatchObject({
+        code: 'RUN_NOT_WAITING',
+      });
+      await expect(store.decide('run_missing', 'ok', { approved: true, by: 'ann' })).rejects.toMatchObject({
+        code: 'RUN_NOT_FOUND',
+      });
+      expect({
+        run: await store.getRun(run.id),
+        history: await store.getHistory(run.id),
+        steps: await store.getSteps(run.id),
+      }).toEqual(before);
       await drain(store, (t) =>
-        t.stepId === 'ok' ? { type: 'suspended', wait: { type: 'approval', request: { prompt: 'ok?', defaultAction: 'reject', onReject: 'fail' } } } : ok(),
+        t.stepId === 'ok'
+          ? {
+              type: 'suspended',
+              wait: {
+                type: 'approval',
+                request: { prompt: 'ok?', defaultAction: 'reject', onReject: 'fail' },
+              },
+            }
+          : ok(),
       );
       await store.decide(run.id, 'ok', { approved: true, by: 'ann', comment: 'yes' });
       const done = await store.getRun(run.id);
@@ -289,7 +371,10 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
       await store.completeTask({
         task: spawn as ClaimedTask,
         workerId: 'w',
-        outcome: { type: 'suspended', wait: { type: 'child', workflow: 'child', input: { v: 1 }, maxDepth: 3 } },
+        outcome: {
+          type: 'suspended',
+          wait: { type: 'child', workflow: 'child', input: { v: 1 }, maxDepth: 3 },
+        },
       });
       const [child] = await store.listRuns({ parentRunId: run.id });
       expect(child?.depth).toBe(1);
@@ -317,7 +402,11 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
       await register(store, graph('wf', [node('m', [], { kind: 'map', map })]));
       const { run } = await store.createRun({ workflow: 'wf', input: null });
       const [expand] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 1000 });
-      await store.completeTask({ task: expand as ClaimedTask, workerId: 'w', outcome: { type: 'fanned-out', items: [1, 2, 3, 4, 5] } });
+      await store.completeTask({
+        task: expand as ClaimedTask,
+        workerId: 'w',
+        outcome: { type: 'fanned-out', items: [1, 2, 3, 4, 5] },
+      });
       let max = 0;
       for (let i = 0; i < 10; i++) {
         const items = await store.claimTasks({ workerId: 'w', limit: 10, leaseMs: 1000 });
@@ -325,7 +414,8 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
         max = Math.max(max, items.length);
         for (const t of items) {
           // A run ending on a map computes its output in a finalize task, which sees the aggregated items.
-          const outcome = t.kind === 'finalize' ? ok({ m: t.steps.m?.output }) : ok((t.itemValue as number) * 10);
+          const outcome =
+            t.kind === 'finalize' ? ok({ m: t.steps.m?.output }) : ok((t.itemValue as number) * 10);
           await store.completeTask({ task: t, workerId: 'w', outcome });
         }
       }
@@ -346,7 +436,8 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
           expect(t.runError?.code).toBe('BROKEN');
           return ok();
         }
-        if (t.stepId === 'c') return { type: 'failed', error: { code: 'BROKEN', message: 'no', retryable: false } };
+        if (t.stepId === 'c')
+          return { type: 'failed', error: { code: 'BROKEN', message: 'no', retryable: false } };
         return ok(t.stepId);
       });
       expect(compensated).toEqual(['b', 'a']);
@@ -358,12 +449,18 @@ export function storeConformance(name: string, factory: StoreFactory, options: {
     test('acknowledges many concurrent completions, each committed exactly once', async () => {
       const store = await open();
       await register(store, graph('wf', [node('a'), node('b', ['a'])]));
-      const runs = await Promise.all(Array.from({ length: 60 }, (_, i) => store.createRun({ workflow: 'wf', input: i })));
+      const runs = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => store.createRun({ workflow: 'wf', input: i })),
+      );
       const tasks = await store.claimTasks({ workerId: 'w', limit: 100, leaseMs: 1000 });
       expect(tasks).toHaveLength(60);
-      const results = await Promise.all(tasks.map((t) => store.completeTask({ task: t, workerId: 'w', outcome: ok(t.run.input) })));
+      const results = await Promise.all(
+        tasks.map((t) => store.completeTask({ task: t, workerId: 'w', outcome: ok(t.run.input) })),
+      );
       expect(results.every((r) => r.accepted)).toBe(true);
-      const again = await Promise.all(tasks.map((t) => store.completeTask({ task: t, workerId: 'w', outcome: ok('dup') })));
+      const again = await Promise.all(
+        tasks.map((t) => store.completeTask({ task: t, workerId: 'w', outcome: ok('dup') })),
+      );
       expect(again.every((r) => !r.accepted)).toBe(true);
       await drain(store, (t) => ok(t.steps.a?.output));
       for (const { run } of runs) expect((await store.getRun(run.id))?.output).toEqual({ b: run.input });

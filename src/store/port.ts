@@ -71,7 +71,8 @@ export interface AttemptRecord {
   item: number;
   attempt: number;
   workerId: string;
-  status: 'running' | 'succeeded' | 'failed' | 'lost';
+  /** `lost` when its worker's lease expired; `cancelled` when the run ended while it ran. */
+  status: 'running' | 'succeeded' | 'failed' | 'lost' | 'cancelled';
   startedAt: number;
   finishedAt?: number;
   error?: unknown;

@@ -46,10 +46,37 @@ describe('engine', () => {
     const log: string[] = [];
     const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const wf = workflow({ name: 'par', version: '1', input: z.object({}) })
-      .step('a', { run: async () => { log.push('a'); return 1; } })
-      .step('b', { needs: ['a'], run: async () => { log.push('b+'); await delay(50); log.push('b-'); return 2; } })
-      .step('c', { needs: ['a'], run: async () => { log.push('c+'); await delay(50); log.push('c-'); return 3; } })
-      .step('d', { needs: ['b', 'c'], run: ({ steps }) => { log.push('d'); return steps.b + steps.c; } })
+      .step('a', {
+        run: async () => {
+          log.push('a');
+          return 1;
+        },
+      })
+      .step('b', {
+        needs: ['a'],
+        run: async () => {
+          log.push('b+');
+          await delay(50);
+          log.push('b-');
+          return 2;
+        },
+      })
+      .step('c', {
+        needs: ['a'],
+        run: async () => {
+          log.push('c+');
+          await delay(50);
+          log.push('c-');
+          return 3;
+        },
+      })
+      .step('d', {
+        needs: ['b', 'c'],
+        run: ({ steps }) => {
+          log.push('d');
+          return steps.b + steps.c;
+        },
+      })
       .build();
     await b.register(wf);
     b.worker();
@@ -185,7 +212,7 @@ describe('engine', () => {
     expect(ok.output).toEqual({ s: 3 });
     const retries = (await b.history(ok.id)).filter((e) => e.type === 'retry-scheduled');
     expect(retries).toHaveLength(2);
-    expect((retries[1]?.data as { delayMs: number }).delayMs).toBeGreaterThanOrEqual(30);
+    expect((retries[1]?.data as { delayMs: number } | undefined)?.delayMs).toBeGreaterThanOrEqual(30);
     const bad = await b.waitForRun((await b.submit('fatal', {})).id);
     expect(bad.status).toBe('failed');
     expect(bad.error?.code).toBe('BAD_REQUEST');
@@ -240,7 +267,11 @@ describe('engine', () => {
 
   it('returns the same run for the same idempotency key', async () => {
     const b = await engine();
-    await b.register(workflow({ name: 'idem', version: '1', input: z.object({}) }).step('s', { run: () => 1 }).build());
+    await b.register(
+      workflow({ name: 'idem', version: '1', input: z.object({}) })
+        .step('s', { run: () => 1 })
+        .build(),
+    );
     const r1 = await b.submit('idem', {}, { idempotencyKey: 'k1' });
     const r2 = await b.submit('idem', {}, { idempotencyKey: 'k1' });
     expect(r2.id).toBe(r1.id);
@@ -287,16 +318,23 @@ describe('engine', () => {
     );
     b.worker({ pollMs: 10 });
     const run = await b.submit('appr', { amount: 10 });
-    await expect(b.decide(run.id, 'pay', { approved: true, by: 'ann' })).rejects.toMatchObject({ code: 'RUN_NOT_WAITING' });
-    for (let i = 0; i < 200 && (await b.getRun(run.id)).status !== 'waiting'; i++) await new Promise((r) => setTimeout(r, 10));
+    await expect(b.decide(run.id, 'pay', { approved: true, by: 'ann' })).rejects.toMatchObject({
+      code: 'RUN_NOT_WAITING',
+    });
+    for (let i = 0; i < 200 && (await b.getRun(run.id)).status !== 'waiting'; i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect((await b.getRun(run.id)).status).toBe('waiting');
     const before = await b.history(run.id);
-    await expect(b.decide(run.id, 'nope', { approved: true, by: 'ann' })).rejects.toMatchObject({ code: 'STEP_NOT_FOUND' });
+    await expect(b.decide(run.id, 'nope', { approved: true, by: 'ann' })).rejects.toMatchObject({
+      code: 'STEP_NOT_FOUND',
+    });
     expect(await b.history(run.id)).toEqual(before);
     await b.decide(run.id, 'ok', { approved: true, by: 'ann', comment: 'fine', data: { amount: 9 } });
     const done = await b.waitForRun(run.id);
     expect(done.output).toEqual({ pay: { amount: 9 } });
-    await expect(b.decide(run.id, 'ok', { approved: true, by: 'ann' })).rejects.toMatchObject({ code: 'RUN_ALREADY_FINISHED' });
+    await expect(b.decide(run.id, 'ok', { approved: true, by: 'ann' })).rejects.toMatchObject({
+      code: 'RUN_ALREADY_FINISHED',
+    });
   });
 
   it('takes an approval timeout default action', async () => {
@@ -314,7 +352,11 @@ describe('engine', () => {
 
   it('runs a child workflow, waits for its output, and enforces the depth limit', async () => {
     const b = await engine();
-    await b.register(workflow({ name: 'child', version: '1', input: z.object({ x: z.number() }) }).step('sq', { run: ({ input }) => input.x * input.x }).build());
+    await b.register(
+      workflow({ name: 'child', version: '1', input: z.object({ x: z.number() }) })
+        .step('sq', { run: ({ input }) => input.x * input.x })
+        .build(),
+    );
     await b.register(
       workflow({ name: 'parent', version: '1', input: z.object({ x: z.number() }) })
         .child('c', { workflow: 'child', input: ({ input }) => ({ x: input.x }) })
@@ -375,7 +417,12 @@ describe('engine', () => {
     const b = await engine();
     await b.register(
       workflow({ name: 'to', version: '1', input: z.object({}) })
-        .step('slow', { timeout: 20, retry: { maxAttempts: 1 }, run: ({ signal }) => new Promise((_, rej) => signal.addEventListener('abort', () => rej(signal.reason))) })
+        .step('slow', {
+          timeout: 20,
+          retry: { maxAttempts: 1 },
+          run: ({ signal }) =>
+            new Promise((_, rej) => signal.addEventListener('abort', () => rej(signal.reason))),
+        })
         .build(),
     );
     b.worker();
@@ -385,7 +432,11 @@ describe('engine', () => {
 
   it('rejects bad input with typed errors and writes nothing', async () => {
     const b = await engine();
-    await b.register(workflow({ name: 'typed', version: '1', input: z.object({ n: z.number() }) }).step('s', { run: () => 1 }).build());
+    await b.register(
+      workflow({ name: 'typed', version: '1', input: z.object({ n: z.number() }) })
+        .step('s', { run: () => 1 })
+        .build(),
+    );
     await expect(b.submit('typed', { n: 'x' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(b.submit('nope', {})).rejects.toMatchObject({ code: 'WORKFLOW_NOT_FOUND' });
     await expect(b.getRun('run_missing')).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
@@ -395,7 +446,9 @@ describe('engine', () => {
 
   it('versions: a changed definition is a new version, running runs stay pinned, versions diff', async () => {
     const b = await engine();
-    const v1def = workflow({ name: 'ver', version: '1', input: z.object({}) }).step('a', { run: () => 'v1' }).build();
+    const v1def = workflow({ name: 'ver', version: '1', input: z.object({}) })
+      .step('a', { run: () => 'v1' })
+      .build();
     const v1 = await b.register(v1def);
     expect((await b.register(v1def)).id).toBe(v1.id);
     const pinned = await b.submit('ver', {});
@@ -416,7 +469,11 @@ describe('engine', () => {
 
   it('prunes finished runs older than the cutoff', async () => {
     const b = await engine();
-    await b.register(workflow({ name: 'p', version: '1', input: z.object({}) }).step('s', { run: () => 1 }).build());
+    await b.register(
+      workflow({ name: 'p', version: '1', input: z.object({}) })
+        .step('s', { run: () => 1 })
+        .build(),
+    );
     b.worker();
     const run = await b.waitForRun((await b.submit('p', {})).id);
     expect((await b.prune(Date.now() - 60_000)).runs).toBe(0);

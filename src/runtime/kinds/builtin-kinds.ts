@@ -39,12 +39,16 @@ const mapKind: StepKind = {
   kind: 'map',
   node(step) {
     const c = step.config as MapConfig;
-    return { map: { concurrency: Math.max(1, c.concurrency), onItemFailure: c.onItemFailure, maxItems: c.maxItems } };
+    return {
+      map: { concurrency: Math.max(1, c.concurrency), onItemFailure: c.onItemFailure, maxItems: c.maxItems },
+    };
   },
   async execute(step, ctx) {
     const items = await (step.config as MapConfig).items(ctx);
     if (!Array.isArray(items)) {
-      throw new NonRetryableError(`map step "${step.id}" needs a list of items, got ${typeof items}`, { code: 'INVALID_ARGUMENT' });
+      throw new NonRetryableError(`map step "${step.id}" needs a list of items, got ${typeof items}`, {
+        code: 'INVALID_ARGUMENT',
+      });
     }
     return { type: 'fanned-out', items };
   },
@@ -60,14 +64,23 @@ const waitKind: StepKind = {
     const now = env.now();
     if ('sleepMs' in plan) return { type: 'suspended', wait: { type: 'sleep', until: now + plan.sleepMs } };
     if ('until' in plan) {
-      const until = plan.until instanceof Date ? plan.until.getTime() : typeof plan.until === 'number' ? plan.until : Date.parse(plan.until);
+      const until =
+        plan.until instanceof Date
+          ? plan.until.getTime()
+          : typeof plan.until === 'number'
+            ? plan.until
+            : Date.parse(plan.until);
       if (!Number.isFinite(until)) {
-        throw new NonRetryableError(`wait step "${step.id}" got an invalid time: ${String(plan.until)}`, { code: 'INVALID_ARGUMENT' });
+        throw new NonRetryableError(`wait step "${step.id}" got an invalid time: ${String(plan.until)}`, {
+          code: 'INVALID_ARGUMENT',
+        });
       }
       return { type: 'suspended', wait: { type: 'sleep', until } };
     }
     if (typeof plan.event !== 'string' || plan.event.length === 0) {
-      throw new NonRetryableError(`wait step "${step.id}" needs a non-empty event key`, { code: 'INVALID_ARGUMENT' });
+      throw new NonRetryableError(`wait step "${step.id}" needs a non-empty event key`, {
+        code: 'INVALID_ARGUMENT',
+      });
     }
     return {
       type: 'suspended',
@@ -111,15 +124,23 @@ const childKind: StepKind = {
     const input = await config.input(ctx);
     const def = await env.childDefinition(config.workflow, config.version);
     if (!def) {
-      throw new BatonError('WORKFLOW_NOT_FOUND', `child workflow "${config.version ?? config.workflow}" is not registered`, {
-        hint: 'Register it before starting runs that use it',
-      });
+      throw new BatonError(
+        'WORKFLOW_NOT_FOUND',
+        `child workflow "${config.version ?? config.workflow}" is not registered`,
+        {
+          hint: 'Register it before starting runs that use it',
+        },
+      );
     }
     const parsed = def.input.safeParse(input);
     if (!parsed.success) {
-      throw new BatonError('INVALID_INPUT', `input for child workflow "${config.workflow}" does not match its schema`, {
-        details: { issues: parsed.error.issues },
-      });
+      throw new BatonError(
+        'INVALID_INPUT',
+        `input for child workflow "${config.workflow}" does not match its schema`,
+        {
+          details: { issues: parsed.error.issues },
+        },
+      );
     }
     return {
       type: 'suspended',
@@ -135,4 +156,11 @@ const childKind: StepKind = {
 };
 
 /** The six kinds of this release. */
-export const BUILTIN_KINDS: readonly StepKind[] = [fnKind, branchKind, mapKind, waitKind, approvalKind, childKind];
+export const BUILTIN_KINDS: readonly StepKind[] = [
+  fnKind,
+  branchKind,
+  mapKind,
+  waitKind,
+  approvalKind,
+  childKind,
+];

@@ -63,7 +63,7 @@ export class SqliteRunWriter {
   private readonly st: ReturnType<typeof prepareStatements>;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    db: SqliteDatabase,
     private readonly deps: Dependencies,
   ) {
     this.st = prepareStatements(db);
@@ -157,8 +157,12 @@ export class SqliteRunWriter {
     const runId = row.id;
     const st = this.st;
     if (t.removeTasks) {
-      if ('all' in t.removeTasks) st.deleteRunTasks.run(runId);
-      else for (const id of t.removeTasks.stepIds) st.deleteStepTasks.run(runId, id);
+      if ('all' in t.removeTasks) {
+        st.deleteRunTasks.run(runId);
+        st.cancelRunAttempts.run(now, runId);
+      } else {
+        for (const id of t.removeTasks.stepIds) st.deleteStepTasks.run(runId, id);
+      }
     }
     if (t.removeTimers) {
       if ('all' in t.removeTimers) st.deleteRunTimers.run(runId);
@@ -552,6 +556,9 @@ function prepareStatements(db: SqliteDatabase) {
       'INSERT INTO tasks (run_id, kind, step_id, item, attempt, priority, visible_at, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     deleteRunTasks: p('DELETE FROM tasks WHERE run_id = ?'),
+    cancelRunAttempts: p(
+      `UPDATE attempts SET status = 'cancelled', finished_at = ? WHERE run_id = ? AND status = 'running'`,
+    ),
     deleteStepTasks: p('DELETE FROM tasks WHERE run_id = ? AND step_id = ?'),
     insertTimer: p('INSERT INTO timers (run_id, step_id, kind, fire_at) VALUES (?, ?, ?, ?)'),
     deleteRunTimers: p('DELETE FROM timers WHERE run_id = ?'),

@@ -1,0 +1,213 @@
+/**
+ * Engine benchmarks (issue 2). Prints one figure per line as `name value unit`.
+ *
+ *   npm run bench                      # all scenarios, default durability (fsync on every commit)
+ *   npm run bench -- --only seq,map    # some of them: seq, map, timers, takeover
+ *   BATON_DURABILITY=normal npm run bench
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { workflow } from '../src/core/builder.js';
+import { Baton } from '../src/runtime/baton.js';
+
+const durability = (process.env.BATON_DURABILITY as 'full' | 'normal' | undefined) ?? 'full';
+const only = (
+  process.argv.find((a) => a.startsWith('--only='))?.slice(7) ??
+  process.argv[process.argv.indexOf('--only') + 1] ??
+  ''
+)
+  .split(',')
+  .filter((s) => s && !s.startsWith('-'));
+const wants = (name: string) => only.length === 0 || only.includes(name);
+
+function print(name: string, value: number, unit: string): void {
+  console.log(`${name} ${Number.isInteger(value) ? value : value.toFixed(value < 10 ? 3 : 1)} ${unit}`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function withEngine<T>(fn: (baton: Baton, dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+  const baton = await Baton.open({ dataDir: dir, durability });
+  try {
+    return await fn(baton, dir);
+  } finally {
+    await baton.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** 1. A 10-step sequential workflow of no-op steps: throughput and step-to-step latency. */
+async function sequential(): Promise<void> {
+  for (const inFlight of [1, 50]) {
+    await withEngine(async (baton) => {
+      const ends = new Map<string, number>();
+      const gaps: number[] = [];
+      const finished = new Map<string, () => void>();
+      let b = workflow({ name: 'seq10', version: '1', input: z.object({}) }).step('s1', {
+        run: ({ run }) => {
+          ends.set(run.id, performance.now());
+          return null;
+        },
+      });
+      for (let i = 2; i <= 10; i++) {
+        b = b.step(`s${i}`, {
+          needs: [`s${i - 1}`] as never,
+          run: ({ run }) => {
+            const now = performance.now();
+            const prev = ends.get(run.id);
+            if (prev !== undefined) gaps.push(now - prev);
+            ends.set(run.id, now);
+            if (i === 10) finished.get(run.id)?.();
+            return null;
+          },
+        }) as typeof b;
+      }
+      await baton.register(b.build());
+      baton.worker({ concurrency: Math.max(50, inFlight) });
+      const total = 1000;
+      let submitted = 0;
+      const start = performance.now();
+      const lane = async () => {
+        while (submitted < total) {
+          submitted++;
+          const run = await baton.submit('seq10', {});
+          // The last step's body signals; then wait for the run's own commit.
+          await new Promise<void>((resolve) => finished.set(run.id, resolve));
+          await baton.waitForRun(run.id, { pollMs: 1 });
+        }
+      };
+      await Promise.all(Array.from({ length: inFlight }, lane));
+      const seconds = (performance.now() - start) / 1000;
+      gaps.sort((x, y) => x - y);
+      const tag = inFlight === 1 ? 'seq_one_at_a_time' : 'seq_50_in_flight';
+      print(`${tag}_transitions_per_s`, (total * 10) / seconds, 'transitions/s');
+      print(`${tag}_runs_per_s`, total / seconds, 'runs/s');
+      print(`${tag}_step_to_step_p50`, percentile(gaps, 50), 'ms');
+      print(`${tag}_step_to_step_p99`, percentile(gaps, 99), 'ms');
+    });
+  }
+}
+
+/** 2. One run mapping over 10,000 items with concurrency 100. */
+async function fanOut(): Promise<void> {
+  await withEngine(async (baton) => {
+    await baton.register(
+      workflow({ name: 'fanout', version: '1', input: z.object({ n: z.number() }) })
+        .map('items', {
+          items: ({ input }) => Array.from({ length: input.n }, (_, i) => i),
+          concurrency: 100,
+          maxItems: 10_000,
+          run: (i) => i,
+        })
+        .step('count', { needs: ['items'], run: ({ steps }) => steps.items.length })
+        .build(),
+    );
+    baton.worker({ concurrency: 100 });
+    const start = performance.now();
+    const run = await baton.submit('fanout', { n: 10_000 });
+    const done = await baton.waitForRun(run.id, { timeoutMs: 600_000, pollMs: 5 });
+    if ((done.output as { count: number }).count !== 10_000) throw new Error('fan-out lost items');
+    print('map_10000_items_c100_total', (performance.now() - start) / 1000, 's');
+  });
+}
+
+/** 3. 10,000 concurrent runs, each sleeping 1 s on a durable timer then running one step. */
+async function timers(): Promise<void> {
+  await withEngine(async (baton) => {
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 20);
+    let finished = 0;
+    let allDone: () => void = () => {};
+    const everything = new Promise<void>((resolve) => {
+      allDone = resolve;
+    });
+    const total = 10_000;
+    await baton.register(
+      workflow({ name: 'nap', version: '1', input: z.object({}) })
+        .wait('sleep', { for: '1s' })
+        .step('after', {
+          needs: ['sleep'],
+          run: () => {
+            if (++finished === total) allDone();
+            return null;
+          },
+        })
+        .build(),
+    );
+    baton.worker({ concurrency: 100 });
+    const start = performance.now();
+    for (let i = 0; i < total; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, () => baton.submit('nap', {})));
+    }
+    const submitted = performance.now();
+    await everything;
+    const end = performance.now();
+    clearInterval(sampler);
+    print('timers_10000_submit', (submitted - start) / 1000, 's');
+    print('timers_10000_completion', (end - start) / 1000, 's');
+    print('timers_10000_after_last_submit', (end - submitted) / 1000, 's');
+    print('timers_10000_peak_rss', Math.round(peakRss / 1024 / 1024), 'MB');
+  });
+}
+
+/** 4. SIGKILL a worker holding 1,000 in-flight runs; time until a second worker has resumed them all. */
+async function takeover(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+  const child = fork(new URL('./takeover-worker.ts', import.meta.url), [dir], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_BLOCK: '1', BATON_DURABILITY: durability },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`takeover worker exited early (${code})`)));
+  });
+  const baton = await Baton.open({ dataDir: dir, durability });
+  const { holdWorkflow } = await import('./takeover-worker.js');
+  await baton.register(holdWorkflow);
+  const total = 1000;
+  for (let i = 0; i < total; i += 100)
+    await Promise.all(Array.from({ length: 100 }, () => baton.submit('hold', {})));
+  // Wait until the child holds every run's step.
+  for (;;) {
+    const attempts = await countAttempts(baton, 'running');
+    if (attempts >= total) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.removeAllListeners('exit');
+  const killed = performance.now();
+  child.kill('SIGKILL');
+  baton.worker({ concurrency: total, pollMs: 50 });
+  for (;;) {
+    const done = (await baton.listRuns({ workflow: 'hold', status: 'succeeded', limit: 1000 })).length;
+    if (done >= total) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  print('takeover_1000_runs_resumed', (performance.now() - killed) / 1000, 's');
+  await baton.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function countAttempts(baton: Baton, status: string): Promise<number> {
+  const runs = await baton.listRuns({ workflow: 'hold', limit: 1000 });
+  let n = 0;
+  for (const r of runs) n += (await baton.attempts(r.id)).filter((a) => a.status === status).length;
+  return n;
+}
+
+console.log(`cores ${availableParallelism()} cores`);
+console.log(`durability ${durability === 'full' ? 1 : 0} fsync_per_commit`);
+if (wants('seq')) await sequential();
+if (wants('map')) await fanOut();
+if (wants('timers')) await timers();
+if (wants('takeover')) await takeover();

@@ -1,0 +1,76 @@
+/**
+ * Baton: durable AI-agent workflows in production. The public API; import nothing else.
+ * @module
+ */
+
+export type { ApprovalResult, CommonStepOptions, ItemResult, WaitResult } from './core/builder.js';
+export { WorkflowBuilder, workflow } from './core/builder.js';
+export type {
+  MachineContext,
+  RunCommand,
+  RunSnapshot,
+  StepRecord,
+  Transition,
+} from './core/commands.js';
+export type {
+  ApprovalConfig,
+  ApprovalPlan,
+  BranchConfig,
+  ChildConfig,
+  CompensationContext,
+  FnConfig,
+  ItemContext,
+  MapConfig,
+  RegisteredFunction,
+  StepContext,
+  StepDefinition,
+  WaitConfig,
+  WaitPlan,
+  WorkflowDefinition,
+} from './core/definition.js';
+export type { FieldChange, VersionDiff } from './core/diff.js';
+export { diffVersions } from './core/diff.js';
+export { formatDuration, parseDuration } from './core/duration.js';
+export type { BatonErrorOptions, ErrorCode, ErrorInfo } from './core/errors.js';
+export { BatonError, isBatonError, NonRetryableError, RetryAfterError, toErrorInfo } from './core/errors.js';
+export type { SpecIssue, SpecIssueCode } from './core/graph.js';
+export { reduceRun } from './core/machine.js';
+export { DEFAULT_RETRY, retryDelayMs } from './core/retry.js';
+export type {
+  ApprovalDecision,
+  ApprovalRequest,
+  ClaimedTask,
+  Graph,
+  HistoryEvent,
+  HistoryEventType,
+  MapFailurePolicy,
+  RetryPolicy,
+  Run,
+  RunPhase,
+  RunStatus,
+  StepNode,
+  StepOutcome,
+  StepState,
+  StepStatus,
+  WorkflowVersion,
+} from './core/types.js';
+export type { BatonOptions, SubmitOptions } from './runtime/baton.js';
+export { Baton } from './runtime/baton.js';
+export { BUILTIN_KINDS } from './runtime/kinds/builtin-kinds.js';
+export type { KindEnvironment, StepKind } from './runtime/kinds/step-kind.js';
+export type { WorkerOptions } from './runtime/worker.js';
+export { Worker } from './runtime/worker.js';
+export { compileSpec, parseSpecText, validateSpec } from './spec/index.js';
+export type {
+  AttemptRecord,
+  CompletionResult,
+  NewRun,
+  NewVersion,
+  PruneResult,
+  RunFilter,
+  Store,
+  StoreOptions,
+  TaskCompletion,
+} from './store/port.js';
+export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
+export { SqliteStore } from './store/sqlite/sqlite-store.js';
