@@ -46,7 +46,8 @@ async function withEngine<T>(fn: (baton: Baton, dir: string) => Promise<T>): Pro
 
 /** 1. A 10-step sequential workflow of no-op steps: throughput and step-to-step latency. */
 async function sequential(): Promise<void> {
-  for (const inFlight of [1, 50]) {
+  const lanes = process.env.BENCH_LANES ? [Number(process.env.BENCH_LANES)] : [1, 50];
+  for (const inFlight of lanes) {
     await withEngine(async (baton) => {
       const ends = new Map<string, number>();
       const gaps: number[] = [];

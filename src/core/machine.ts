@@ -166,7 +166,7 @@ class Work {
       seq: this.nextSeq(),
       wait: undefined,
     });
-    this.event({ type: 'step-succeeded', stepId });
+    this.event({ type: 'step-succeeded', stepId, ...(prev?.attempt ? { attempt: prev.attempt } : {}) });
     this.advance([stepId]);
     return true;
   }
@@ -401,7 +401,7 @@ function onTaskFinished(
   const attemptEvent = { stepId: task.stepId, attempt: task.attempt };
   switch (outcome.type) {
     case 'succeeded':
-      w.event({ type: 'attempt-succeeded', ...attemptEvent });
+      // `step-succeeded` carries the attempt: a separate attempt event would only repeat it.
       w.succeed(task.stepId, outcome.output);
       return;
     case 'skipped':

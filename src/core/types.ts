@@ -246,7 +246,7 @@ export type SuspendRequest =
 /** One entry of a run's append-only history. */
 export interface HistoryEvent {
   runId: string;
-  /** Position in the run's history, from 1. */
+  /** Orders the run's events: increases with each event (not necessarily by one); use it as a cursor. */
   seq: number;
   at: number;
   type: HistoryEventType;

@@ -157,6 +157,8 @@ export class Worker {
 
   private async claimLoop(): Promise<void> {
     while (this.running) {
+      // Cleared before claiming, so a wake-up that arrives while the claim is in flight is not lost.
+      this.woken = false;
       const free = this.concurrency - this.inflight.size;
       let claimed = 0;
       if (free > 0) {
@@ -172,10 +174,7 @@ export class Worker {
           this.options.onError?.(error);
         }
       }
-      if (claimed === 0 || claimed === free) {
-        this.woken = false;
-        await this.sleep(this.pollMs);
-      }
+      if (claimed === 0 || claimed === free) await this.sleep(this.pollMs);
     }
   }
 

@@ -109,7 +109,10 @@ const compensateFields = {
   input: expressionField().optional(),
 };
 
-/** The fields every step accepts; a kind may redefine only `timeout`. */
+/**
+ * The fields every step accepts; a kind may redefine only `timeout`. The casts drop the index signature
+ * of `strictFields`' loose output: unknown keys never get past validation.
+ */
 export const commonStepFields = {
   id: stepIdField(),
   kind: z.string(),

@@ -5,18 +5,11 @@ import { validateSpec } from './validate.js';
 type Doc = Record<string, unknown> & { steps: unknown[] };
 
 /** A branch case; built from entries because a literal `then` key trips the thenable lint. */
-function branchCase(
-  when: string,
-  targets: string[],
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    ...Object.fromEntries([
-      ['when', when],
-      ['then', targets],
-    ]),
-    ...extra,
-  };
+function branchCase(when: string, targets: string[]): Record<string, unknown> {
+  return Object.fromEntries([
+    ['when', when],
+    ['then', targets],
+  ]);
 }
 
 function base(): Doc {

@@ -76,7 +76,8 @@ async function allFinished(baton: Baton, ids: string[]): Promise<Run[] | undefin
 
 /** Checks the invariants every run's history must keep, whatever crashed. */
 function expectConsistentHistory(events: HistoryEvent[]): void {
-  expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  for (let i = 1; i < events.length; i++)
+    expect(events[i]?.seq).toBeGreaterThan(events[i - 1]?.seq as number);
   expect(events[0]?.type).toBe('run-created');
   const terminal = events.filter((e) => ['run-succeeded', 'run-failed', 'run-cancelled'].includes(e.type));
   expect(terminal).toHaveLength(1);

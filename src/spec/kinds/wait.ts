@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { WaitConfig, WaitPlan } from '../../core/definition.js';
+import { BatonError } from '../../core/errors.js';
 import { durationField, expressionField, strictFields } from '../fields.js';
 import { addSpecIssue, describeValue } from '../issues.js';
 import { defineSpecKind } from '../kind.js';
@@ -63,7 +64,8 @@ export const waitKind = defineSpecKind({
       };
     }
     const event = step.event;
-    if (event === undefined) throw new Error('unreachable: validation requires one wait mode');
+    if (event === undefined)
+      throw new BatonError('INTERNAL', `wait step ${env.path} has no mode; validation requires one`);
     const key = env.expression(event.key, 'event.key');
     const timeoutMs = event.timeout === undefined ? undefined : env.duration(event.timeout);
     return {

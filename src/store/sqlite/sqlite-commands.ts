@@ -58,12 +58,33 @@ interface Dependencies {
 
 const s = (json: unknown): string | null => (json === undefined ? null : JSON.stringify(json));
 
+/** A history row without its run and seq: at, type, step, item, attempt, data. */
+type EventRow = [number, string, string | null, number | null, number | null, string | null];
+
+const MAX_EVENTS_PER_INSERT = 16;
+const MAX_CACHED_RUNS = 10_000;
+
+function attemptStartedEvent(
+  task: Pick<NewTask, 'kind' | 'stepId' | 'item' | 'attempt'>,
+  workerId: string,
+  now: number,
+): EventRow {
+  return [
+    now,
+    'attempt-started',
+    task.stepId || null,
+    task.item >= 0 ? task.item : null,
+    task.attempt,
+    JSON.stringify({ workerId, kind: task.kind }),
+  ];
+}
+
 /** The transactional command applier of the SQLite adapter. */
 export class SqliteRunWriter {
   private readonly st: ReturnType<typeof prepareStatements>;
 
   constructor(
-    db: SqliteDatabase,
+    private readonly db: SqliteDatabase,
     private readonly deps: Dependencies,
   ) {
     this.st = prepareStatements(db);
@@ -88,13 +109,63 @@ export class SqliteRunWriter {
     return version.graph;
   }
 
+  /**
+   * Snapshots of runs this connection wrote last, so a transition does not re-read what the previous
+   * one wrote. Valid only while no other connection has committed (checked with `PRAGMA data_version`
+   * at the start of every transaction) and dropped whenever a transaction fails.
+   */
+  private readonly cache = new Map<string, { snapshot: RunSnapshot; row: RunRow }>();
+  private dataVersion = -1;
+
+  /** Call at the start of every write transaction. */
+  beginTransaction(): void {
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    if (version !== this.dataVersion) {
+      this.cache.clear();
+      this.dataVersion = version;
+    }
+  }
+
+  /** Forget cached snapshots (after a rollback, or a write outside {@link apply}). */
+  invalidate(runId?: string): void {
+    if (runId === undefined) this.cache.clear();
+    else this.cache.delete(runId);
+  }
+
   loadSnapshot(runId: string): { snapshot: RunSnapshot; row: RunRow } | undefined {
+    const cached = this.cache.get(runId);
+    if (cached) return cached;
     const row = this.st.run.get(runId) as RunRow | undefined;
     if (!row) return undefined;
     const steps = new Map<string, StepRecord>();
     for (const r of this.st.steps.all(runId) as StepRow[]) steps.set(r.step_id, toStepRecord(r));
     const { input: _i, output: _o, ...run } = toRun({ ...row, input: 'null' });
-    return { snapshot: { run, steps }, row };
+    const loaded = { snapshot: { run, steps }, row };
+    if (this.cache.size >= MAX_CACHED_RUNS) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(runId, loaded);
+    return loaded;
+  }
+
+  /** Keep the cached snapshot in step with what {@link write} just wrote. */
+  private remember(row: RunRow, snap: RunSnapshot, t: Transition, merged: Map<string, StepRecord>): void {
+    let nextRow = row;
+    let run = snap.run;
+    if (t.run) {
+      const r = t.run;
+      nextRow = {
+        ...row,
+        status: r.status ?? row.status,
+        phase: r.phase ?? row.phase,
+        error: r.error === undefined ? row.error : s(r.error ?? undefined),
+        output: r.outputJson ?? row.output,
+        started_at: r.startedAt ?? row.started_at,
+        finished_at: r.finishedAt ?? row.finished_at,
+      };
+      const { input: _i, output: _o, ...rest } = toRun({ ...nextRow, input: 'null', output: null });
+      run = rest;
+    }
+    this.cache.delete(row.id);
+    this.cache.set(row.id, { snapshot: { run, steps: merged }, row: nextRow });
   }
 
   /**
@@ -172,7 +243,28 @@ export class SqliteRunWriter {
       if ('all' in t.removeWaits) st.deleteRunWaits.run(runId);
       else for (const id of t.removeWaits.stepIds) st.deleteStepWaits.run(runId, id);
     }
-    for (const rec of t.steps) {
+    // Decide first which new tasks this worker takes, so their step rows are written once, as running.
+    const leases = t.tasks.map((task) => {
+      const lease = dispatch !== undefined && task.delayMs === 0;
+      return lease;
+    });
+    let granted = 0;
+    for (let i = 0; i < leases.length; i++) {
+      if (leases[i] && granted < (dispatch?.limit ?? 0)) granted++;
+      else leases[i] = false;
+    }
+    const startedSteps = new Map<string, number>();
+    t.tasks.forEach((task, i) => {
+      if (leases[i] && task.kind === 'step') startedSteps.set(task.stepId, task.attempt);
+    });
+    const written: StepRecord[] = [];
+    for (const plain of t.steps) {
+      const started = startedSteps.get(plain.stepId);
+      const rec: StepRecord =
+        started === undefined
+          ? plain
+          : { ...plain, status: 'running', attempt: started, startedAt: plain.startedAt ?? now };
+      written.push(rec);
       st.upsertStep.run(
         runId,
         rec.stepId,
@@ -196,29 +288,27 @@ export class SqliteRunWriter {
     }
     for (const r of t.itemResults)
       st.itemResult.run(r.ok ? 1 : 0, r.outputJson ?? null, s(r.error), runId, r.stepId, r.index);
-    if (t.aggregateMap) this.aggregateMap(runId, t.aggregateMap.stepId, t.aggregateMap.collect);
+    if (t.aggregateMap) {
+      const outputJson = this.aggregateMap(runId, t.aggregateMap.stepId, t.aggregateMap.collect);
+      const i = written.findIndex((r) => r.stepId === t.aggregateMap?.stepId);
+      if (i >= 0) written[i] = { ...(written[i] as StepRecord), outputJson };
+    }
+    const after = new Map(snap.steps);
+    for (const rec of written) after.set(rec.stepId, rec);
 
-    let seq = row.history_seq;
-    const event = (e: NewHistoryEvent) => {
-      seq++;
-      st.insertEvent.run(
-        runId,
-        seq,
-        e.at ?? now,
-        e.type,
-        e.stepId ?? null,
-        e.item ?? null,
-        e.attempt ?? null,
-        s(e.data),
-      );
-    };
-    for (const e of t.events) event(e);
-
+    const events: EventRow[] = t.events.map((e) => [
+      e.at ?? now,
+      e.type,
+      e.stepId ?? null,
+      e.item ?? null,
+      e.attempt ?? null,
+      s(e.data),
+    ]);
     const leased: ClaimedTask[] = [];
     let wake = false;
     const priority = row.priority;
-    for (const task of t.tasks) {
-      const lease = dispatch && leased.length < dispatch.limit && task.delayMs === 0;
+    t.tasks.forEach((task, i) => {
+      const lease = dispatch !== undefined && leases[i] === true;
       const visibleAt = lease ? now + dispatch.leaseMs : now + task.delayMs;
       const info = st.insertTask.run(
         runId,
@@ -231,13 +321,14 @@ export class SqliteRunWriter {
         lease ? dispatch.workerId : null,
       );
       if (lease) {
-        seq++;
-        this.recordStart(runId, task, dispatch.workerId, now, seq);
-        leased.push(this.claimed(Number(info.lastInsertRowid), runId, task, visibleAt, row, snap, t));
+        st.insertAttempt.run(runId, task.kind, task.stepId, task.item, task.attempt, dispatch.workerId, now);
+        events.push(attemptStartedEvent(task, dispatch.workerId, now));
+        leased.push(this.claimed(Number(info.lastInsertRowid), runId, task, visibleAt, row, after));
       } else {
         wake = true;
       }
-    }
+    });
+    this.insertEvents(runId, events);
     for (const timer of t.timers) {
       st.insertTimer.run(runId, timer.stepId, timer.kind, timer.fireAt);
       wake = true;
@@ -253,24 +344,26 @@ export class SqliteRunWriter {
         });
       }
     }
-    const r = t.run ?? {};
-    st.updateRun.run(
-      r.status ?? row.status,
-      r.phase ?? row.phase,
-      r.error === undefined ? row.error : s(r.error ?? undefined),
-      r.outputJson ?? null,
-      r.startedAt ?? null,
-      r.finishedAt ?? null,
-      seq,
-      runId,
-    );
+    const r = t.run;
+    if (r) {
+      st.updateRun.run(
+        r.status ?? row.status,
+        r.phase ?? row.phase,
+        r.error === undefined ? row.error : s(r.error ?? undefined),
+        r.outputJson ?? null,
+        r.startedAt ?? null,
+        r.finishedAt ?? null,
+        runId,
+      );
+    }
+    this.remember(row, snap, t, after);
     for (const child of t.children) this.createChild(row, child, now, queue);
     queue.push(...t.followUps);
     if (wake) this.deps.signalWork();
     return leased;
   }
 
-  private aggregateMap(runId: string, stepId: string, collect: boolean): void {
+  private aggregateMap(runId: string, stepId: string, collect: boolean): string {
     const rows = this.st.itemOutputs.all(runId, stepId) as {
       ok: number;
       output: string | null;
@@ -280,7 +373,9 @@ export class SqliteRunWriter {
       if (!collect) return r.output ?? 'null';
       return r.ok ? `{"ok":true,"value":${r.output ?? 'null'}}` : `{"ok":false,"error":${r.error ?? 'null'}}`;
     });
-    this.st.setStepOutput.run(`[${parts.join(',')}]`, runId, stepId);
+    const json = `[${parts.join(',')}]`;
+    this.st.setStepOutput.run(json, runId, stepId);
+    return json;
   }
 
   private createChild(
@@ -341,8 +436,7 @@ export class SqliteRunWriter {
     item?: number,
     attempt?: number,
   ): void {
-    const { history_seq } = this.st.bumpSeq.get(runId) as { history_seq: number };
-    this.st.insertEvent.run(runId, history_seq, now, type, stepId, item ?? null, attempt ?? null, s(data));
+    this.st.insertEvent.run(runId, now, type, stepId, item ?? null, attempt ?? null, s(data));
   }
 
   /** Create a run row and start it. Returns the run. */
@@ -382,39 +476,62 @@ export class SqliteRunWriter {
     return toRun(this.st.run.get(id) as RunRow);
   }
 
-  /** Record that a worker started a task: attempt row, step status, history. */
+  /** Record that a worker started a claimed task: attempt row, step status, history. */
   recordStart(
     runId: string,
     task: Pick<NewTask, 'kind' | 'stepId' | 'item' | 'attempt'>,
     workerId: string,
     now: number,
-    seq?: number,
   ): void {
     this.st.insertAttempt.run(runId, task.kind, task.stepId, task.item, task.attempt, workerId, now);
-    if (task.kind === 'step') this.st.markRunning.run('running', task.attempt, now, runId, task.stepId);
-    const data = { workerId, kind: task.kind };
-    if (seq === undefined) {
-      this.insertEventRaw(
-        runId,
-        now,
-        'attempt-started',
-        task.stepId || null,
-        data,
-        task.item >= 0 ? task.item : undefined,
-        task.attempt,
-      );
-    } else {
-      this.st.insertEvent.run(
-        runId,
-        seq,
-        now,
-        'attempt-started',
-        task.stepId || null,
-        task.item >= 0 ? task.item : null,
-        task.attempt,
-        s(data),
-      );
+    if (task.kind === 'step') {
+      this.st.markRunning.run('running', task.attempt, now, runId, task.stepId);
+      const rec = this.cache.get(runId)?.snapshot.steps.get(task.stepId);
+      if (rec) {
+        this.cache.get(runId)?.snapshot.steps.set(task.stepId, {
+          ...rec,
+          status: 'running',
+          attempt: task.attempt,
+          startedAt: rec.startedAt ?? now,
+        });
+      } else {
+        this.invalidate(runId);
+      }
     }
+    const [at, type, stepId, item, attempt, data] = attemptStartedEvent(task, workerId, now);
+    this.insertEventRaw(
+      runId,
+      at,
+      type,
+      stepId,
+      data === null ? undefined : JSON.parse(data),
+      item ?? undefined,
+      attempt ?? undefined,
+    );
+  }
+
+  /** Append events with as few statements as possible. */
+  private insertEvents(runId: string, events: EventRow[]): void {
+    for (let i = 0; i < events.length; i += MAX_EVENTS_PER_INSERT) {
+      const chunk = events.slice(i, i + MAX_EVENTS_PER_INSERT);
+      const params: unknown[] = [];
+      for (const e of chunk) params.push(runId, ...e);
+      this.eventInsert(chunk.length).run(...params);
+    }
+  }
+
+  private readonly eventInserts = new Map<number, SqliteStatement>();
+
+  private eventInsert(rows: number): SqliteStatement {
+    let stmt = this.eventInserts.get(rows);
+    if (!stmt) {
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+      stmt = this.db.prepare(
+        `INSERT INTO history (run_id, at, type, step_id, item, attempt, data) VALUES ${values}`,
+      );
+      this.eventInserts.set(rows, stmt);
+    }
+    return stmt;
   }
 
   /** Build the task a worker receives, from the run's state after the transition. */
@@ -424,28 +541,16 @@ export class SqliteRunWriter {
     task: NewTask,
     leaseExpiresAt: number,
     row: RunRow,
-    snap: RunSnapshot,
-    t: Transition,
+    after: Map<string, StepRecord>,
   ): ClaimedTask {
     const steps: ClaimedTask['steps'] = {};
-    const merged = new Map(snap.steps);
-    for (const rec of t.steps) merged.set(rec.stepId, rec);
-    for (const rec of merged.values()) {
+    for (const rec of after.values()) {
       if (rec.status === 'succeeded' || rec.status === 'skipped') {
         steps[rec.stepId] = {
           status: rec.status,
           output: rec.outputJson === undefined ? undefined : JSON.parse(rec.outputJson),
         };
       }
-    }
-    if (t.aggregateMap) {
-      const agg = (this.st.stepOutputs.all(runId) as { step_id: string; output: string | null }[]).find(
-        (r) => r.step_id === t.aggregateMap?.stepId,
-      );
-      steps[t.aggregateMap.stepId] = {
-        status: 'succeeded',
-        output: agg?.output ? JSON.parse(agg.output) : [],
-      };
     }
     return this.finishClaim(
       id,
@@ -539,9 +644,8 @@ function prepareStatements(db: SqliteDatabase) {
     stepOutputs: p('SELECT step_id, status, output FROM steps WHERE run_id = ?'),
     updateRun: p(
       `UPDATE runs SET status = ?, phase = ?, error = ?, output = COALESCE(?, output), started_at = COALESCE(?, started_at),
-           finished_at = COALESCE(?, finished_at), history_seq = ? WHERE id = ?`,
+           finished_at = COALESCE(?, finished_at) WHERE id = ?`,
     ),
-    bumpSeq: p('UPDATE runs SET history_seq = history_seq + 1 WHERE id = ? RETURNING history_seq'),
     upsertStep: p(
       `INSERT INTO steps (run_id, step_id, status, attempt, output, error, started_at, finished_at, seq, wait, map, compensation, compensation_attempt)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -575,7 +679,7 @@ function prepareStatements(db: SqliteDatabase) {
     itemInput: p('SELECT input FROM map_items WHERE run_id = ? AND step_id = ? AND idx = ?'),
     setStepOutput: p('UPDATE steps SET output = ? WHERE run_id = ? AND step_id = ?'),
     insertEvent: p(
-      'INSERT INTO history (run_id, seq, at, type, step_id, item, attempt, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO history (run_id, at, type, step_id, item, attempt, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     insertAttempt: p(
       `INSERT OR REPLACE INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)`,

@@ -20,7 +20,6 @@ export interface RunRow {
   depth: number;
   trace_id: string;
   tags: string;
-  history_seq: number;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;

@@ -59,10 +59,11 @@ export interface SqliteStoreOptions extends StoreOptions {
   maxBatch?: number;
 }
 
-interface PendingCompletion {
-  completion: TaskCompletion;
-  resolve: (r: CompletionResult) => void;
-  reject: (e: unknown) => void;
+/** A write waiting for the next group commit. */
+interface PendingWrite {
+  work: (now: number) => unknown;
+  resolve: (value: never) => void;
+  reject: (error: unknown) => void;
 }
 
 /** The SQLite store. */
@@ -75,7 +76,7 @@ export class SqliteStore implements Store {
   private readonly maxBatch: number;
   private readonly emitter = new EventEmitter();
   private readonly versions = new Map<string, WorkflowVersion>();
-  private pending: PendingCompletion[] = [];
+  private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private closed = false;
 
@@ -139,7 +140,17 @@ export class SqliteStore implements Store {
 
   private tx<T>(fn: () => T): T {
     if (this.closed) throw new BatonError('STORE_UNAVAILABLE', 'the store is closed');
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db
+        .transaction(() => {
+          this.writer.beginTransaction();
+          return fn();
+        })
+        .immediate();
+    } catch (error) {
+      this.writer.invalidate();
+      throw error;
+    }
   }
 
   private versionSync(id: string): WorkflowVersion | undefined {
@@ -154,10 +165,10 @@ export class SqliteStore implements Store {
   }
 
   private latestSync(workflow: string): WorkflowVersion | undefined {
-    const row = this.q('SELECT * FROM workflow_versions WHERE workflow = ? ORDER BY number DESC LIMIT 1').get(
-      workflow,
-    ) as VersionRow | undefined;
-    return row ? toVersion(row) : undefined;
+    const row = this.q(
+      'SELECT id FROM workflow_versions WHERE workflow = ? ORDER BY number DESC LIMIT 1',
+    ).get(workflow) as { id: string } | undefined;
+    return row ? this.versionSync(row.id) : undefined;
   }
 
   async registerVersion(version: NewVersion): Promise<{ version: WorkflowVersion; created: boolean }> {
@@ -224,7 +235,7 @@ export class SqliteStore implements Store {
         },
       );
     }
-    return this.tx(() => {
+    return this.enqueue((now) => {
       if (request.idempotencyKey !== undefined) {
         const existing = this.q('SELECT * FROM runs WHERE tenant = ? AND idempotency_key = ?').get(
           tenant,
@@ -261,7 +272,7 @@ export class SqliteStore implements Store {
           ...(request.deadlineAt === undefined ? {} : { deadlineAt: request.deadlineAt }),
           ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
         },
-        this.now(),
+        now,
       );
       return { run, created: true };
     });
@@ -324,8 +335,7 @@ export class SqliteStore implements Store {
 
   async claimTasks(request: { workerId: string; limit: number; leaseMs: number }): Promise<ClaimedTask[]> {
     if (request.limit <= 0) return [];
-    return this.tx(() => {
-      const now = this.now();
+    return this.enqueue((now) => {
       this.takeOverExpired(now);
       const rows = this.q(
         'SELECT * FROM tasks WHERE lease_owner IS NULL AND visible_at <= ? ORDER BY priority DESC, visible_at LIMIT ?',
@@ -413,8 +423,17 @@ export class SqliteStore implements Store {
   }
 
   completeTask(completion: TaskCompletion): Promise<CompletionResult> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ completion, resolve, reject });
+    return this.enqueue((now) => this.completeOne(completion, now));
+  }
+
+  /**
+   * Queue a write for the next group commit: writes queued in the same event-loop turn share one
+   * transaction, each in its own savepoint, and none resolves before that transaction commits.
+   */
+  private enqueue<T>(work: (now: number) => T): Promise<T> {
+    if (this.closed) return Promise.reject(new BatonError('STORE_UNAVAILABLE', 'the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (value: never) => void, reject });
       if (this.pending.length >= this.maxBatch) {
         this.flush();
       } else if (!this.flushScheduled) {
@@ -424,46 +443,41 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Commit every pending completion in one transaction, then acknowledge them. */
+  /** Commit every pending write in one transaction, then acknowledge them. */
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const results: ({ ok: true; value: CompletionResult } | { ok: false; error: unknown })[] = [];
+    let values: unknown[];
     try {
-      this.tx(() => {
+      values = this.tx(() => {
         const now = this.now();
-        for (const p of batch) {
-          try {
-            // Each completion in its own savepoint: one bad completion cannot undo its neighbours.
-            results.push({
-              ok: true,
-              value: this.db.transaction(() => this.completeOne(p.completion, now))(),
-            });
-          } catch (error) {
-            results.push({ ok: false, error });
-          }
-        }
+        return batch.map((p) => p.work(now));
       });
-    } catch (error) {
-      for (const p of batch) p.reject(error);
+    } catch {
+      // Something in the batch failed and the whole transaction rolled back, so nothing is written.
+      // Redo each write in a transaction of its own, so one bad write cannot fail its neighbours.
+      for (const p of batch) {
+        try {
+          p.resolve(this.tx(() => p.work(this.now())) as never);
+        } catch (error) {
+          p.reject(error);
+        }
+      }
       return;
     }
-    batch.forEach((p, i) => {
-      const r = results[i];
-      if (r?.ok) p.resolve(r.value);
-      else p.reject(r?.error);
-    });
+    batch.forEach((p, i) => p.resolve(values[i] as never));
   }
 
   private completeOne(c: TaskCompletion, now: number): CompletionResult {
     const id = Number(c.task.id);
-    const held = this.q('SELECT * FROM tasks WHERE id = ? AND lease_owner = ?').get(id, c.workerId) as
-      | TaskRow
-      | undefined;
+    // The fencing check and the removal in one statement: only the lease holder's outcome counts.
+    const held = this.q('DELETE FROM tasks WHERE id = ? AND lease_owner = ? RETURNING *').get(
+      id,
+      c.workerId,
+    ) as TaskRow | undefined;
     if (!held) return { accepted: false, dispatched: [] };
-    this.q('DELETE FROM tasks WHERE id = ?').run(id);
     const failed = c.outcome.type === 'failed';
     this.q(
       'UPDATE attempts SET status = ?, finished_at = ?, error = ? WHERE run_id = ? AND kind = ? AND step_id = ? AND item = ? AND attempt = ?',
@@ -519,6 +533,7 @@ export class SqliteStore implements Store {
             ),
           )();
         } catch (error) {
+          this.writer.invalidate();
           // A timer whose run is gone (pruned by hand) must not block the others.
           this.writer.insertEventRaw(t.run_id, now, 'timer-fired', t.step_id, {
             timer: t.kind,
@@ -589,6 +604,7 @@ export class SqliteStore implements Store {
         if (ids.length === 0) return 0;
         const json = JSON.stringify(ids);
         for (const d of deletes) d.run(json);
+        this.writer.invalidate();
         return ids.length;
       });
       runs += n;

@@ -31,7 +31,6 @@ CREATE TABLE runs (
   depth INTEGER NOT NULL DEFAULT 0,
   trace_id TEXT NOT NULL,
   tags TEXT NOT NULL DEFAULT '[]',
-  history_seq INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   started_at INTEGER,
   finished_at INTEGER,
@@ -74,17 +73,19 @@ CREATE TABLE attempts (
   PRIMARY KEY (run_id, kind, step_id, item, attempt)
 ) WITHOUT ROWID;
 
+-- History is appended at the end of one b-tree (fewest pages touched per commit); the global id
+-- orders each run's events.
 CREATE TABLE history (
+  seq INTEGER PRIMARY KEY,
   run_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
   at INTEGER NOT NULL,
   type TEXT NOT NULL,
   step_id TEXT,
   item INTEGER,
   attempt INTEGER,
-  data TEXT,
-  PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
+  data TEXT
+);
+CREATE INDEX history_run ON history (run_id, seq);
 
 CREATE TABLE tasks (
   id INTEGER PRIMARY KEY,
