@@ -17,7 +17,6 @@ import { reduceRun } from '../../core/machine.js';
 import type {
   ClaimedTask,
   Graph,
-  NewHistoryEvent,
   Run,
   TaskKind,
   WorkflowVersion,

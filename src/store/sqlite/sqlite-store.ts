@@ -467,7 +467,9 @@ export class SqliteStore implements Store {
       }
       return;
     }
-    batch.forEach((p, i) => p.resolve(values[i] as never));
+    batch.forEach((p, i) => {
+      p.resolve(values[i] as never);
+    });
   }
 
   private completeOne(c: TaskCompletion, now: number): CompletionResult {
