@@ -14,13 +14,7 @@ import type {
 } from '../../core/commands.js';
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
-import type {
-  ClaimedTask,
-  Graph,
-  Run,
-  TaskKind,
-  WorkflowVersion,
-} from '../../core/types.js';
+import type { ClaimedTask, Graph, Run, TaskKind, WorkflowVersion } from '../../core/types.js';
 import { newRunId, newTraceId } from '../ids.js';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js';
 import { type RunRow, type StepRow, toRun, toStepRecord } from './sqlite-rows.js';
