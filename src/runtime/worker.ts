@@ -43,7 +43,7 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Idle poll interval for work written by other processes. @defaultValue 250 */
   pollMs?: number;
-  /** Retention: prune runs finished longer ago than this (ms); off when undefined. */
+  /** Retention: prune runs finished longer ago than this (ms), 10 s after start and then hourly; off when undefined. */
   retentionMs?: number;
   /** Called on unexpected errors of the loops (store down, say); the worker keeps going. */
   onError?: (error: unknown) => void;
@@ -101,7 +101,8 @@ export class Worker {
       const retention = this.options.retentionMs;
       const prune = () =>
         void this.store.prune(Date.now() - retention).catch((e) => this.options.onError?.(e));
-      this.timers.push(setInterval(prune, 60 * 60 * 1000));
+      // First pass soon after start (not at once: startup should not wait on a large prune), then hourly.
+      this.timers.push(setTimeout(prune, 10_000).unref(), setInterval(prune, 60 * 60 * 1000).unref());
     }
     return this;
   }
@@ -124,7 +125,7 @@ export class Worker {
         new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
       ]);
     }
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) clearTimeout(t);
     this.timers = [];
     for (const f of this.inflight.values())
       f.abort.abort(new BatonError('WORKER_LOST_LEASE', 'the worker is stopping'));

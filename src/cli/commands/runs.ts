@@ -22,7 +22,7 @@ import {
 import { defaultDecider } from './shared.js';
 
 /** Retention used by `runs prune` when neither `--older-than` nor the config's `retention` is given. */
-const DEFAULT_RETENTION = '30d';
+export const DEFAULT_RETENTION = '30d';
 
 /** The `runs` command group. */
 export function runsCommand(): Command {

@@ -7,6 +7,7 @@ import { parseDuration } from '../../core/duration.js';
 import { parseDurationArg, parseIntArg } from '../args.js';
 import { type GlobalOptions, withEngine } from '../engine.js';
 import { humanDuration, processOutput } from '../format.js';
+import { DEFAULT_RETENTION } from './runs.js';
 
 /** The `worker` command. */
 export function workerCommand(): Command {
@@ -25,9 +26,8 @@ export function workerCommand(): Command {
         const options = {
           concurrency: concurrency ?? settings.concurrency ?? 50,
           leaseMs: leaseMs ?? settings.leaseMs ?? 5000,
-          ...(loaded.config.retention === undefined
-            ? {}
-            : { retentionMs: parseDuration(loaded.config.retention) }),
+          // The store stays bounded by default: finished runs older than the retention are pruned hourly.
+          retentionMs: parseDuration(loaded.config.retention ?? DEFAULT_RETENTION),
         };
         const stopped = untilSignal();
         const worker = baton.worker({

@@ -473,13 +473,13 @@ export class SqliteStore implements Store {
   }
 
   private completeOne(c: TaskCompletion, now: number): CompletionResult {
-    const id = Number(c.task.id);
+    const t = c.task;
     // The fencing check and the removal in one statement: only the lease holder's outcome counts.
-    const held = this.q('DELETE FROM tasks WHERE id = ? AND lease_owner = ? RETURNING *').get(
-      id,
-      c.workerId,
-    ) as TaskRow | undefined;
-    if (!held) return { accepted: false, dispatched: [] };
+    const removed = this.q(
+      'DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND run_id = ? AND kind = ? AND step_id = ? AND item = ? AND attempt = ?',
+    ).run(Number(t.id), c.workerId, t.runId, t.kind, t.stepId, t.item, t.attempt).changes;
+    if (removed === 0) return { accepted: false, dispatched: [] };
+    const held = { run_id: t.runId, kind: t.kind, step_id: t.stepId, item: t.item, attempt: t.attempt };
     const failed = c.outcome.type === 'failed';
     this.q(
       'UPDATE attempts SET status = ?, finished_at = ?, error = ? WHERE run_id = ? AND kind = ? AND step_id = ? AND item = ? AND attempt = ?',
