@@ -23,6 +23,7 @@ export async function importModule(path: string): Promise<Record<string, unknown
     const { register } = await import('tsx/esm/api');
     register();
     tsxRegistered = true;
-    return (await import(url)) as Record<string, unknown>;
+    // Node caches the failed import of this URL: a query string makes it a new module.
+    return (await import(`${url}?tsx`)) as Record<string, unknown>;
   }
 }

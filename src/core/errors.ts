@@ -109,14 +109,22 @@ export class RetryAfterError extends Error {
 
 /** Turns anything thrown by a step body into the stored {@link ErrorInfo}. */
 export function toErrorInfo(err: unknown): ErrorInfo & { retryAfterMs?: number } {
-  if (err instanceof BatonError) {
+  // Matched by name as well as class: user code may load another copy of Baton (src next to dist).
+  if (isBatonError(err)) {
     return { ...err.toInfo(), retryable: RETRYABLE_CODES.has(err.code) };
   }
-  if (err instanceof NonRetryableError) {
-    return { code: err.code, message: err.message, retryable: false };
+  if (err instanceof NonRetryableError || (err instanceof Error && err.name === 'NonRetryableError')) {
+    const code = (err as NonRetryableError).code;
+    return { code: typeof code === 'string' ? code : 'STEP_FAILED', message: err.message, retryable: false };
   }
-  if (err instanceof RetryAfterError) {
-    return { code: 'STEP_FAILED', message: err.message, retryable: true, retryAfterMs: err.retryAfterMs };
+  if (err instanceof RetryAfterError || (err instanceof Error && err.name === 'RetryAfterError')) {
+    const after = Number((err as RetryAfterError).retryAfterMs);
+    return {
+      code: 'STEP_FAILED',
+      message: err.message,
+      retryable: true,
+      ...(Number.isFinite(after) ? { retryAfterMs: after } : {}),
+    };
   }
   if (err instanceof Error) {
     const raw = (err as Error & { code?: unknown }).code;
@@ -130,5 +138,11 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['STEP_TIMEOUT', 'STORE_
 
 /** True for a {@link BatonError}, including ones from another copy of the package. */
 export function isBatonError(err: unknown): err is BatonError {
-  return err instanceof BatonError || (err instanceof Error && err.name === 'BatonError' && 'code' in err);
+  return (
+    err instanceof BatonError ||
+    (err instanceof Error &&
+      err.name === 'BatonError' &&
+      'code' in err &&
+      typeof (err as BatonError).toInfo === 'function')
+  );
 }
