@@ -51,15 +51,16 @@ export const invoiceFunctions: Record<string, RegisteredFunction> = {
     const { amount } = args as { amount: number };
     await pause(30);
     // The idempotency key makes a re-run after a crash return the same payment instead of paying twice.
-    if (!paymentLedger.has(ctx.idempotencyKey))
-      paymentLedger.set(ctx.idempotencyKey, { amount, cancelled: false });
-    return { paymentId: `pay-${ctx.idempotencyKey.slice(-12)}`, amount };
+    const paymentId = `pay-${ctx.idempotencyKey.replace(/[^a-z0-9]/gi, '').slice(-16)}`;
+    if (!paymentLedger.has(paymentId)) paymentLedger.set(paymentId, { amount, cancelled: false });
+    return { paymentId, amount };
   },
-  cancelPayment: async (_args, ctx) => {
-    const key = ctx.idempotencyKey;
-    const payment = paymentLedger.get(key);
+  // A compensation receives the output of the step it undoes (the spec gives it no other input).
+  cancelPayment: async (args) => {
+    const { paymentId } = args as { paymentId: string };
+    const payment = paymentLedger.get(paymentId);
     if (payment) payment.cancelled = true;
-    return { cancelled: key };
+    return { cancelled: paymentId };
   },
   postToLedger: async (args) => {
     const { invoiceId } = args as { invoiceId: string };

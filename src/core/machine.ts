@@ -128,7 +128,18 @@ class Work {
 
   /** Serialize an output, enforcing the payload limit. */
   serialize(value: unknown): { json: string } | { error: ErrorInfo } {
-    const json = JSON.stringify(value === undefined ? null : value);
+    let json: string;
+    try {
+      json = JSON.stringify(value === undefined ? null : value);
+    } catch (error) {
+      return {
+        error: {
+          code: 'INVALID_OUTPUT',
+          message: `output is not JSON-serializable (${(error as Error).message}); return plain data`,
+          retryable: false,
+        },
+      };
+    }
     if (json.length > this.ctx.maxPayloadBytes) {
       return {
         error: {
@@ -271,9 +282,12 @@ class Work {
     this.t.removeTasks = { all: true };
     this.t.removeTimers = { all: true };
     this.t.removeWaits = { all: true };
+    // A compensable step cut off while running may have done its effect: compensate it too (newest first).
+    const interrupted = new Set<string>();
     for (const node of this.g.graph.steps) {
       const rec = this.step(node.id);
       if (!rec) continue;
+      if (rec.status === 'running' && node.compensable) interrupted.add(node.id);
       if (rec.status === 'running' || rec.status === 'scheduled' || rec.status === 'waiting') {
         if (rec.wait?.type === 'child' && rec.wait.childRunId) {
           this.t.followUps.push({
@@ -288,13 +302,17 @@ class Work {
       .filter(
         (n) =>
           n.compensable &&
-          this.step(n.id)?.status === 'succeeded' &&
+          (this.step(n.id)?.status === 'succeeded' || interrupted.has(n.id)) &&
           this.step(n.id)?.compensation === undefined,
       )
-      .map((n) => this.step(n.id) as StepRecord)
-      .sort((a, b) => (b.seq ?? 0) - (a.seq ?? 0));
+      .map((n) => this.step(n.id) as StepRecord);
     if (toCompensate.length > 0) {
-      for (const rec of toCompensate) this.put({ ...rec, compensation: 'pending', compensationAttempt: 0 });
+      const last = this.nextSeq();
+      for (const rec of toCompensate) {
+        // Interrupted steps have no completion order: they are the newest.
+        const seq = rec.seq ?? last;
+        this.put({ ...rec, seq, compensation: 'pending', compensationAttempt: 0 });
+      }
       this.patchRun({ phase: 'compensating', status: 'running', error });
       this.nextCompensation();
       return;

@@ -62,6 +62,8 @@ export class Worker {
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   private readonly inflight = new Map<string, InFlight>();
+  /** Slots promised to successors of completions in flight. */
+  private reserved = 0;
   private running = false;
   private wake: (() => void) | undefined;
   private woken = false;
@@ -160,7 +162,7 @@ export class Worker {
     while (this.running) {
       // Cleared before claiming, so a wake-up that arrives while the claim is in flight is not lost.
       this.woken = false;
-      const free = this.concurrency - this.inflight.size;
+      const free = this.concurrency - this.inflight.size - this.reserved;
       let claimed = 0;
       if (free > 0) {
         try {
@@ -233,26 +235,29 @@ export class Worker {
     faultPoint(`${task.kind}.after-body`, task.stepId);
     let dispatched: ClaimedTask[] = [];
     if (!abort.signal.aborted || !isLeaseLoss(abort.signal.reason)) {
+      // Successors may take this task's slot and any free one; slots promised to completions still
+      // in flight count as taken, so a burst of completions cannot exceed the concurrency. A stopping
+      // worker takes none.
+      const extra = this.running ? Math.max(0, this.concurrency - this.inflight.size - this.reserved) : 0;
+      this.reserved += extra;
       try {
-        const free = Math.max(0, this.concurrency - this.inflight.size);
         const result = await this.store.completeTask({
           task,
           workerId: this.id,
           outcome,
-          dispatch: free + 1,
+          dispatch: this.running ? extra + 1 : 0,
           leaseMs: this.leaseMs,
         });
         dispatched = result.dispatched;
       } catch (error) {
         // Not acknowledged: the lease will expire and another attempt will report the outcome.
         this.options.onError?.(error);
+      } finally {
+        this.reserved -= extra;
       }
     }
     this.inflight.delete(task.id);
-    for (const next of dispatched) {
-      if (this.running) this.launch(next);
-    }
-    if (dispatched.length > 0 && !this.running) void this.store.releaseLeases(this.id);
+    for (const next of dispatched) this.launch(next);
     if (this.inflight.size === 0) this.idle?.();
     this.poke();
   }
@@ -319,13 +324,17 @@ export class Worker {
   ): Promise<StepOutcome> {
     const limits: number[] = [];
     if (step.timeoutMs !== undefined) limits.push(step.timeoutMs);
-    if (task.run.deadlineAt !== undefined) limits.push(Math.max(0, task.run.deadlineAt - Date.now()));
+    // Compensations run after the run has failed, often because of its deadline: it must not cut them short.
+    if (task.run.deadlineAt !== undefined && (task.kind === 'step' || task.kind === 'item')) {
+      limits.push(Math.max(0, task.run.deadlineAt - Date.now()));
+    }
     const ms = Math.min(...limits);
     // setTimeout cannot wait longer than 2^31-1 ms; the run's durable deadline timer covers longer bounds.
     if (limits.length === 0 || ms > MAX_TIMER_MS) return body(outer);
     const local = new AbortController();
     const onOuter = () => local.abort(outer.reason);
-    outer.addEventListener('abort', onOuter, { once: true });
+    if (outer.aborted) local.abort(outer.reason);
+    else outer.addEventListener('abort', onOuter, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -366,14 +375,20 @@ export class Worker {
         createdAt: task.run.createdAt,
       },
       step: { id: stepId, attempt: task.attempt },
-      idempotencyKey:
-        task.kind === 'item' ? `${task.runId}:${stepId}:${task.item}` : `${task.runId}:${stepId}`,
+      idempotencyKey: idempotencyKeyOf(task, stepId),
       signal,
     };
   }
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** Stable across attempts and takeovers; a compensation has its own, so it is not mistaken for the effect. */
+function idempotencyKeyOf(task: ClaimedTask, stepId: string): string {
+  if (task.kind === 'item') return `${task.runId}:${stepId}:${task.item}`;
+  if (task.kind === 'compensate') return `${task.runId}:${stepId}:compensate`;
+  return `${task.runId}:${stepId}`;
+}
 
 function isLeaseLoss(reason: unknown): boolean {
   return reason instanceof BatonError && reason.code === 'WORKER_LOST_LEASE';

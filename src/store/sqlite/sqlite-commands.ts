@@ -30,6 +30,7 @@ export interface TaskRow {
   priority: number;
   visible_at: number;
   lease_owner: string | null;
+  takeovers: number;
 }
 
 /** Who gets successor tasks leased in the same transaction. */
@@ -289,6 +290,19 @@ export class SqliteRunWriter {
     const after = new Map(snap.steps);
     for (const rec of written) after.set(rec.stepId, rec);
 
+    // The run row first: tasks leased below read it (a compensation needs the run's error).
+    const r = t.run;
+    if (r) {
+      st.updateRun.run(
+        r.status ?? row.status,
+        r.phase ?? row.phase,
+        r.error === undefined ? row.error : s(r.error ?? undefined),
+        r.outputJson ?? null,
+        r.startedAt ?? null,
+        r.finishedAt ?? null,
+        runId,
+      );
+    }
     const events: EventRow[] = t.events.map((e) => [
       e.at ?? now,
       e.type,
@@ -329,25 +343,16 @@ export class SqliteRunWriter {
     for (const wait of t.waits) {
       st.insertWait.run(runId, wait.stepId, wait.key, wait.since);
       // An event that arrived after the run began but before it reached this wait counts.
-      const early = st.eventSince.get(wait.key, wait.since) as { payload: string } | undefined;
+      const early = st.eventSince.get(wait.key, wait.since, runId) as
+        | { id: number; payload: string }
+        | undefined;
       if (early) {
+        st.deliver.run(runId, early.id);
         queue.push({
           runId,
           command: { type: 'event', stepId: wait.stepId, key: wait.key, payload: JSON.parse(early.payload) },
         });
       }
-    }
-    const r = t.run;
-    if (r) {
-      st.updateRun.run(
-        r.status ?? row.status,
-        r.phase ?? row.phase,
-        r.error === undefined ? row.error : s(r.error ?? undefined),
-        r.outputJson ?? null,
-        r.startedAt ?? null,
-        r.finishedAt ?? null,
-        runId,
-      );
     }
     this.remember(row, snap, t, after);
     for (const child of t.children) this.createChild(row, child, now, queue);
@@ -417,6 +422,11 @@ export class SqliteRunWriter {
       parentStepId: child.stepId,
     });
     queue.push({ runId: child.runId, command: { type: 'start' } });
+  }
+
+  /** Record that a run consumed an event, so a later wait on the same key needs a new one. */
+  deliver(runId: string, eventId: number): void {
+    this.st.deliver.run(runId, eventId);
   }
 
   /** Append one history event outside a transition (claims, takeovers, run creation). */
@@ -663,7 +673,11 @@ function prepareStatements(db: SqliteDatabase) {
     insertWait: p('INSERT OR REPLACE INTO waits (run_id, step_id, key, since) VALUES (?, ?, ?, ?)'),
     deleteRunWaits: p('DELETE FROM waits WHERE run_id = ?'),
     deleteStepWaits: p('DELETE FROM waits WHERE run_id = ? AND step_id = ?'),
-    eventSince: p('SELECT payload FROM events WHERE key = ? AND at >= ? ORDER BY id LIMIT 1'),
+    eventSince: p(
+      `SELECT id, payload FROM events e WHERE key = ? AND at >= ?
+         AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.run_id = ? AND d.event_id = e.id) ORDER BY id LIMIT 1`,
+    ),
+    deliver: p('INSERT OR IGNORE INTO event_deliveries (run_id, event_id) VALUES (?, ?)'),
     insertItem: p('INSERT INTO map_items (run_id, step_id, idx, input) VALUES (?, ?, ?, ?)'),
     itemResult: p(
       'UPDATE map_items SET ok = ?, output = ?, error = ? WHERE run_id = ? AND step_id = ? AND idx = ?',

@@ -59,6 +59,9 @@ export interface SqliteStoreOptions extends StoreOptions {
   maxBatch?: number;
 }
 
+/** Lease expiries one attempt may survive before it counts as failed. */
+const MAX_TAKEOVERS = 2;
+
 /** A write waiting for the next group commit. */
 interface PendingWrite {
   work: (now: number) => unknown;
@@ -241,7 +244,19 @@ export class SqliteStore implements Store {
           tenant,
           request.idempotencyKey,
         ) as RunRow | undefined;
-        if (existing) return { run: toRun(existing), created: false };
+        if (existing) {
+          if (existing.workflow !== request.workflow) {
+            throw new BatonError(
+              'IDEMPOTENCY_CONFLICT',
+              `idempotency key "${request.idempotencyKey}" already belongs to run ${existing.id} of workflow "${existing.workflow}"`,
+              {
+                hint: 'Use a key per submission',
+                details: { runId: existing.id, workflow: existing.workflow },
+              },
+            );
+          }
+          return { run: toRun(existing), created: false };
+        }
       }
       const version = request.versionId
         ? this.versionSync(request.versionId)
@@ -369,21 +384,45 @@ export class SqliteStore implements Store {
       'SELECT * FROM tasks WHERE lease_owner IS NOT NULL AND visible_at <= ? LIMIT 1000',
     ).all(now) as TaskRow[];
     if (expired.length === 0) return;
-    const release = this.q('UPDATE tasks SET lease_owner = NULL, visible_at = ? WHERE id = ?');
+    const release = this.q(
+      'UPDATE tasks SET lease_owner = NULL, visible_at = ?, takeovers = takeovers + 1 WHERE id = ?',
+    );
     const lost = this.q(
       `UPDATE attempts SET status = 'lost', finished_at = ? WHERE run_id = ? AND kind = ? AND step_id = ? AND item = ? AND attempt = ? AND status = 'running'`,
     );
     for (const t of expired) {
-      release.run(now, t.id);
       lost.run(now, t.run_id, t.kind, t.step_id, t.item, t.attempt);
       this.writer.insertEventRaw(
         t.run_id,
         now,
         'lease-taken-over',
         t.step_id || null,
-        { previousWorker: t.lease_owner, kind: t.kind },
+        { previousWorker: t.lease_owner, kind: t.kind, takeovers: t.takeovers + 1 },
         t.item >= 0 ? t.item : undefined,
         t.attempt,
+      );
+      if (t.takeovers < MAX_TAKEOVERS) {
+        release.run(now, t.id);
+        continue;
+      }
+      // The same attempt lost its worker again and again (it may be what kills them): count it as a
+      // failed attempt, so the step's retry policy bounds it.
+      this.q('DELETE FROM tasks WHERE id = ?').run(t.id);
+      this.writer.apply(
+        t.run_id,
+        {
+          type: 'task-finished',
+          task: { kind: t.kind as ClaimedTask['kind'], stepId: t.step_id, item: t.item, attempt: t.attempt },
+          outcome: {
+            type: 'failed',
+            error: {
+              code: 'WORKER_LOST_LEASE',
+              message: `attempt ${t.attempt} lost its worker ${t.takeovers + 1} times (crash or stall in the step?)`,
+              retryable: true,
+            },
+          },
+        },
+        now,
       );
     }
   }
@@ -575,7 +614,9 @@ export class SqliteStore implements Store {
     }
     return this.tx(() => {
       const now = this.now();
-      this.q('INSERT INTO events (key, payload, at) VALUES (?, ?, ?)').run(key, json, now);
+      const eventId = Number(
+        this.q('INSERT INTO events (key, payload, at) VALUES (?, ?, ?)').run(key, json, now).lastInsertRowid,
+      );
       const waits = this.q('SELECT run_id, step_id FROM waits WHERE key = ? AND since <= ?').all(
         key,
         now,
@@ -584,6 +625,7 @@ export class SqliteStore implements Store {
         step_id: string;
       }[];
       for (const w of waits) {
+        this.writer.deliver(w.run_id, eventId);
         this.writer.apply(w.run_id, { type: 'event', stepId: w.step_id, key, payload }, now);
       }
       return { woken: waits.length };
@@ -595,7 +637,17 @@ export class SqliteStore implements Store {
     const select = this.q(
       `SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ('succeeded', 'failed', 'cancelled') LIMIT 500`,
     );
-    const tables = ['steps', 'attempts', 'history', 'tasks', 'timers', 'waits', 'map_items', 'runs'];
+    const tables = [
+      'steps',
+      'attempts',
+      'history',
+      'tasks',
+      'timers',
+      'waits',
+      'map_items',
+      'event_deliveries',
+      'runs',
+    ];
     const deletes = tables.map((t) =>
       this.q(`DELETE FROM ${t} WHERE ${t === 'runs' ? 'id' : 'run_id'} IN (SELECT value FROM json_each(?))`),
     );

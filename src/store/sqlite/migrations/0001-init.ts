@@ -97,7 +97,9 @@ CREATE TABLE tasks (
   priority INTEGER NOT NULL,
   -- When the task may be claimed; while leased, when the lease expires.
   visible_at INTEGER NOT NULL,
-  lease_owner TEXT
+  lease_owner TEXT,
+  -- Times this attempt's lease expired; bounded so a step that kills its worker cannot loop forever.
+  takeovers INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX tasks_ready ON tasks (priority DESC, visible_at) WHERE lease_owner IS NULL;
 CREATE INDEX tasks_leased ON tasks (visible_at) WHERE lease_owner IS NOT NULL;
@@ -129,6 +131,13 @@ CREATE TABLE events (
   at INTEGER NOT NULL
 );
 CREATE INDEX events_key ON events (key, at);
+
+-- Which events a run has consumed, so a later wait on the same key needs a new event.
+CREATE TABLE event_deliveries (
+  run_id TEXT NOT NULL,
+  event_id INTEGER NOT NULL,
+  PRIMARY KEY (run_id, event_id)
+) WITHOUT ROWID;
 
 CREATE TABLE map_items (
   run_id TEXT NOT NULL,
