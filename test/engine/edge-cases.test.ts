@@ -1,24 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { workflow } from '../../src/core/builder.js';
-import type { Baton } from '../../src/runtime/baton.js';
-import { openTestBaton } from '../helpers.js';
+import { useEngines } from '../helpers.js';
 
-let open: (Baton & { cleanupDir: () => void })[] = [];
-
-async function engine() {
-  const b = await openTestBaton();
-  open.push(b);
-  return b;
-}
-
-afterEach(async () => {
-  for (const b of open) {
-    await b.close();
-    b.cleanupDir();
-  }
-  open = [];
-});
+const engine = useEngines();
 
 const until = async (what: string, check: () => Promise<boolean>) => {
   for (let i = 0; i < 500; i++) {

@@ -1,25 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { workflow } from '../../src/core/builder.js';
 import { NonRetryableError, RetryAfterError } from '../../src/core/errors.js';
-import type { Baton } from '../../src/runtime/baton.js';
-import { openTestBaton } from '../helpers.js';
+import { useEngines } from '../helpers.js';
 
-let open: (Baton & { cleanupDir: () => void })[] = [];
-
-async function engine(options: Parameters<typeof openTestBaton>[0] = {}) {
-  const b = await openTestBaton(options);
-  open.push(b);
-  return b;
-}
-
-afterEach(async () => {
-  for (const b of open) {
-    await b.close();
-    b.cleanupDir();
-  }
-  open = [];
-});
+const engine = useEngines();
 
 const fast = { initialDelayMs: 5, maxDelayMs: 20, jitter: 0 };
 
