@@ -202,6 +202,8 @@ export interface ClaimedTask {
   item: number;
   attempt: number;
   leaseExpiresAt: number;
+  /** When this worker's lease (the attempt in progress) began. */
+  startedAt: number;
   run: Pick<
     Run,
     | 'id'

@@ -80,7 +80,7 @@ export interface AttemptRecord {
 
 /** A worker reporting how a task ended. */
 export interface TaskCompletion {
-  task: Pick<ClaimedTask, 'id' | 'kind' | 'runId' | 'stepId' | 'item' | 'attempt'>;
+  task: Pick<ClaimedTask, 'id' | 'kind' | 'runId' | 'stepId' | 'item' | 'attempt'> & { startedAt?: number };
   workerId: string;
   outcome: StepOutcome;
   /** Successor tasks this worker can take at once (leased to it in the same transaction). @defaultValue 0 */

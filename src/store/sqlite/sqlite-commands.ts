@@ -31,6 +31,7 @@ export interface TaskRow {
   visible_at: number;
   lease_owner: string | null;
   takeovers: number;
+  started_at: number | null;
 }
 
 /** Who gets successor tasks leased in the same transaction. */
@@ -140,6 +141,11 @@ export class SqliteRunWriter {
     return loaded;
   }
 
+  /** A run's row, from the snapshot cache when it holds the run. */
+  runRow(runId: string): RunRow | undefined {
+    return this.cache.get(runId)?.row ?? (this.st.run.get(runId) as RunRow | undefined);
+  }
+
   /** Keep the cached snapshot in step with what {@link write} just wrote. */
   private remember(row: RunRow, snap: RunSnapshot, t: Transition, merged: Map<string, StepRecord>): void {
     let nextRow = row;
@@ -223,10 +229,13 @@ export class SqliteRunWriter {
     const st = this.st;
     if (t.removeTasks) {
       if ('all' in t.removeTasks) {
-        st.deleteRunTasks.run(runId);
         st.cancelRunAttempts.run(now, runId);
+        st.deleteRunTasks.run(runId);
       } else {
-        for (const id of t.removeTasks.stepIds) st.deleteStepTasks.run(runId, id);
+        for (const id of t.removeTasks.stepIds) {
+          st.cancelStepAttempts.run(now, runId, id);
+          st.deleteStepTasks.run(runId, id);
+        }
       }
     }
     if (t.removeTimers) {
@@ -326,11 +335,11 @@ export class SqliteRunWriter {
         priority,
         visibleAt,
         lease ? dispatch.workerId : null,
+        lease ? now : null,
       );
       if (lease) {
-        st.insertAttempt.run(runId, task.kind, task.stepId, task.item, task.attempt, dispatch.workerId, now);
         events.push(attemptStartedEvent(task, dispatch.workerId, now));
-        leased.push(this.claimed(Number(info.lastInsertRowid), runId, task, visibleAt, row, after));
+        leased.push(this.claimed(Number(info.lastInsertRowid), runId, task, visibleAt, now, row, after));
       } else {
         wake = true;
       }
@@ -424,6 +433,29 @@ export class SqliteRunWriter {
     queue.push({ runId: child.runId, command: { type: 'start' } });
   }
 
+  /** Record an attempt that ended. */
+  recordAttempt(
+    task: { run_id: string; kind: string; step_id: string; item: number; attempt: number },
+    workerId: string,
+    status: 'succeeded' | 'failed' | 'lost',
+    startedAt: number,
+    finishedAt: number,
+    error?: unknown,
+  ): void {
+    this.st.insertAttempt.run(
+      task.run_id,
+      task.kind,
+      task.step_id,
+      task.item,
+      task.attempt,
+      workerId,
+      status,
+      startedAt,
+      finishedAt,
+      s(error),
+    );
+  }
+
   /** Record that a run consumed an event, so a later wait on the same key needs a new one. */
   deliver(runId: string, eventId: number): void {
     this.st.deliver.run(runId, eventId);
@@ -476,17 +508,16 @@ export class SqliteRunWriter {
     );
     this.insertEventRaw(id, now, 'run-created', null, { versionId: request.version.id });
     this.apply(id, { type: 'start' }, now);
-    return toRun(this.st.run.get(id) as RunRow);
+    return toRun(this.runRow(id) as RunRow);
   }
 
-  /** Record that a worker started a claimed task: attempt row, step status, history. */
+  /** Record that a worker started a claimed task: step status and history (the leased task is the attempt). */
   recordStart(
     runId: string,
     task: Pick<NewTask, 'kind' | 'stepId' | 'item' | 'attempt'>,
     workerId: string,
     now: number,
   ): void {
-    this.st.insertAttempt.run(runId, task.kind, task.stepId, task.item, task.attempt, workerId, now);
     if (task.kind === 'step') {
       this.st.markRunning.run('running', task.attempt, now, runId, task.stepId);
       const rec = this.cache.get(runId)?.snapshot.steps.get(task.stepId);
@@ -543,6 +574,7 @@ export class SqliteRunWriter {
     runId: string,
     task: NewTask,
     leaseExpiresAt: number,
+    startedAt: number,
     row: RunRow,
     after: Map<string, StepRecord>,
   ): ClaimedTask {
@@ -563,13 +595,14 @@ export class SqliteRunWriter {
       task.item,
       task.attempt,
       leaseExpiresAt,
+      startedAt,
       row,
       steps,
     );
   }
 
   /** Build the task a worker receives, reading the run's settled steps from the store. */
-  claimedFromRow(task: TaskRow, leaseExpiresAt: number, row: RunRow): ClaimedTask {
+  claimedFromRow(task: TaskRow, leaseExpiresAt: number, startedAt: number, row: RunRow): ClaimedTask {
     const steps: ClaimedTask['steps'] = {};
     for (const r of this.st.stepOutputs.all(task.run_id) as {
       step_id: string;
@@ -588,6 +621,7 @@ export class SqliteRunWriter {
       task.item,
       task.attempt,
       leaseExpiresAt,
+      startedAt,
       row,
       steps,
     );
@@ -601,6 +635,7 @@ export class SqliteRunWriter {
     item: number,
     attempt: number,
     leaseExpiresAt: number,
+    startedAt: number,
     row: RunRow,
     steps: ClaimedTask['steps'],
   ): ClaimedTask {
@@ -612,6 +647,7 @@ export class SqliteRunWriter {
       item,
       attempt,
       leaseExpiresAt,
+      startedAt,
       run: {
         id: row.id,
         workflow: row.workflow,
@@ -660,11 +696,13 @@ function prepareStatements(db: SqliteDatabase) {
       'UPDATE steps SET status = ?, attempt = ?, started_at = COALESCE(started_at, ?) WHERE run_id = ? AND step_id = ?',
     ),
     insertTask: p(
-      'INSERT INTO tasks (run_id, kind, step_id, item, attempt, priority, visible_at, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO tasks (run_id, kind, step_id, item, attempt, priority, visible_at, lease_owner, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     deleteRunTasks: p('DELETE FROM tasks WHERE run_id = ?'),
     cancelRunAttempts: p(
-      `UPDATE attempts SET status = 'cancelled', finished_at = ? WHERE run_id = ? AND status = 'running'`,
+      `INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at)
+         SELECT run_id, kind, step_id, item, attempt, lease_owner, 'cancelled', started_at, ? FROM tasks
+         WHERE run_id = ? AND lease_owner IS NOT NULL`,
     ),
     deleteStepTasks: p('DELETE FROM tasks WHERE run_id = ? AND step_id = ?'),
     insertTimer: p('INSERT INTO timers (run_id, step_id, kind, fire_at) VALUES (?, ?, ?, ?)'),
@@ -688,8 +726,14 @@ function prepareStatements(db: SqliteDatabase) {
     insertEvent: p(
       'INSERT INTO history (run_id, at, type, step_id, item, attempt, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
+    cancelStepAttempts: p(
+      `INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at)
+         SELECT run_id, kind, step_id, item, attempt, lease_owner, 'cancelled', started_at, ? FROM tasks
+         WHERE run_id = ? AND step_id = ? AND lease_owner IS NOT NULL`,
+    ),
     insertAttempt: p(
-      `INSERT OR REPLACE INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)`,
+      `INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertRun: p(
       `INSERT INTO runs (id, workflow, version_id, status, phase, input, priority, tenant, idempotency_key, parent_run_id, parent_step_id,

@@ -342,9 +342,14 @@ export class SqliteStore implements Store {
   }
 
   async listAttempts(runId: string): Promise<AttemptRecord[]> {
+    // Ended attempts are rows; attempts in progress are the run's leased tasks.
     const rows = this.q(
-      'SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, step_id, item, attempt',
-    ).all(runId) as Parameters<typeof toAttempt>[0][];
+      `SELECT run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at, error FROM attempts WHERE run_id = ?
+       UNION ALL
+       SELECT run_id, kind, step_id, item, attempt, lease_owner, 'running', started_at, NULL, NULL FROM tasks
+         WHERE run_id = ? AND lease_owner IS NOT NULL
+       ORDER BY started_at, step_id, item, attempt`,
+    ).all(runId, runId) as Parameters<typeof toAttempt>[0][];
     return rows.map(toAttempt);
   }
 
@@ -355,12 +360,11 @@ export class SqliteStore implements Store {
       const rows = this.q(
         'SELECT * FROM tasks WHERE lease_owner IS NULL AND visible_at <= ? ORDER BY priority DESC, visible_at LIMIT ?',
       ).all(now, request.limit) as TaskRow[];
-      const lease = this.q('UPDATE tasks SET lease_owner = ?, visible_at = ? WHERE id = ?');
-      const runStmt = this.q('SELECT * FROM runs WHERE id = ?');
+      const lease = this.q('UPDATE tasks SET lease_owner = ?, visible_at = ?, started_at = ? WHERE id = ?');
       const out: ClaimedTask[] = [];
       const expires = now + request.leaseMs;
       for (const task of rows) {
-        lease.run(request.workerId, expires, task.id);
+        lease.run(request.workerId, expires, now, task.id);
         this.writer.recordStart(
           task.run_id,
           {
@@ -372,7 +376,7 @@ export class SqliteStore implements Store {
           request.workerId,
           now,
         );
-        out.push(this.writer.claimedFromRow(task, expires, runStmt.get(task.run_id) as RunRow));
+        out.push(this.writer.claimedFromRow(task, expires, now, this.writer.runRow(task.run_id) as RunRow));
       }
       return out;
     });
@@ -385,13 +389,10 @@ export class SqliteStore implements Store {
     ).all(now) as TaskRow[];
     if (expired.length === 0) return;
     const release = this.q(
-      'UPDATE tasks SET lease_owner = NULL, visible_at = ?, takeovers = takeovers + 1 WHERE id = ?',
-    );
-    const lost = this.q(
-      `UPDATE attempts SET status = 'lost', finished_at = ? WHERE run_id = ? AND kind = ? AND step_id = ? AND item = ? AND attempt = ? AND status = 'running'`,
+      'UPDATE tasks SET lease_owner = NULL, visible_at = ?, takeovers = takeovers + 1, started_at = NULL WHERE id = ?',
     );
     for (const t of expired) {
-      lost.run(now, t.run_id, t.kind, t.step_id, t.item, t.attempt);
+      this.writer.recordAttempt(t, t.lease_owner ?? '', 'lost', t.started_at ?? now, now);
       this.writer.insertEventRaw(
         t.run_id,
         now,
@@ -452,13 +453,14 @@ export class SqliteStore implements Store {
 
   async releaseLeases(workerId: string): Promise<number> {
     if (this.closed) return 0;
-    return this.tx(
-      () =>
-        this.q('UPDATE tasks SET lease_owner = NULL, visible_at = ? WHERE lease_owner = ?').run(
-          this.now(),
-          workerId,
-        ).changes,
-    );
+    return this.tx(() => {
+      const now = this.now();
+      const held = this.q('SELECT * FROM tasks WHERE lease_owner = ?').all(workerId) as TaskRow[];
+      for (const t of held) this.writer.recordAttempt(t, workerId, 'lost', t.started_at ?? now, now);
+      return this.q(
+        'UPDATE tasks SET lease_owner = NULL, visible_at = ?, started_at = NULL WHERE lease_owner = ?',
+      ).run(now, workerId).changes;
+    });
   }
 
   completeTask(completion: TaskCompletion): Promise<CompletionResult> {
@@ -519,18 +521,13 @@ export class SqliteStore implements Store {
     ).run(Number(t.id), c.workerId, t.runId, t.kind, t.stepId, t.item, t.attempt).changes;
     if (removed === 0) return { accepted: false, dispatched: [] };
     const held = { run_id: t.runId, kind: t.kind, step_id: t.stepId, item: t.item, attempt: t.attempt };
-    const failed = c.outcome.type === 'failed';
-    this.q(
-      'UPDATE attempts SET status = ?, finished_at = ?, error = ? WHERE run_id = ? AND kind = ? AND step_id = ? AND item = ? AND attempt = ?',
-    ).run(
-      failed ? 'failed' : 'succeeded',
+    this.writer.recordAttempt(
+      held,
+      c.workerId,
+      c.outcome.type === 'failed' ? 'failed' : 'succeeded',
+      t.startedAt ?? now,
       now,
-      c.outcome.type === 'failed' ? JSON.stringify(c.outcome.error) : null,
-      held.run_id,
-      held.kind,
-      held.step_id,
-      held.item,
-      held.attempt,
+      c.outcome.type === 'failed' ? c.outcome.error : undefined,
     );
     const dispatched = this.writer.apply(
       held.run_id,

@@ -59,7 +59,10 @@ CREATE TABLE steps (
   PRIMARY KEY (run_id, step_id)
 ) WITHOUT ROWID;
 
+-- Attempts that ended (succeeded, failed, lost to an expired lease, cancelled with their run); an
+-- attempt in progress is its leased task. Written once, when the attempt ends.
 CREATE TABLE attempts (
+  id INTEGER PRIMARY KEY,
   run_id TEXT NOT NULL,
   kind TEXT NOT NULL,
   step_id TEXT NOT NULL,
@@ -68,10 +71,10 @@ CREATE TABLE attempts (
   worker_id TEXT NOT NULL,
   status TEXT NOT NULL,
   started_at INTEGER NOT NULL,
-  finished_at INTEGER,
-  error TEXT,
-  PRIMARY KEY (run_id, kind, step_id, item, attempt)
-) WITHOUT ROWID;
+  finished_at INTEGER NOT NULL,
+  error TEXT
+);
+CREATE INDEX attempts_run ON attempts (run_id);
 
 -- History is appended at the end of one b-tree (fewest pages touched per commit); the global id
 -- orders each run's events.
@@ -98,6 +101,8 @@ CREATE TABLE tasks (
   -- When the task may be claimed; while leased, when the lease expires.
   visible_at INTEGER NOT NULL,
   lease_owner TEXT,
+  -- When the current lease began: the start of the attempt in progress.
+  started_at INTEGER,
   -- Times this attempt's lease expired; bounded so a step that kills its worker cannot loop forever.
   takeovers INTEGER NOT NULL DEFAULT 0
 );
