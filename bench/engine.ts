@@ -51,7 +51,6 @@ async function sequential(): Promise<void> {
     await withEngine(async (baton) => {
       const ends = new Map<string, number>();
       const gaps: number[] = [];
-      const finished = new Map<string, () => void>();
       let b = workflow({ name: 'seq10', version: '1', input: z.object({}) }).step('s1', {
         run: ({ run }) => {
           ends.set(run.id, performance.now());
@@ -66,7 +65,6 @@ async function sequential(): Promise<void> {
             const prev = ends.get(run.id);
             if (prev !== undefined) gaps.push(now - prev);
             ends.set(run.id, now);
-            if (i === 10) finished.get(run.id)?.();
             return null;
           },
         }) as typeof b;
@@ -80,9 +78,9 @@ async function sequential(): Promise<void> {
         while (submitted < total) {
           submitted++;
           const run = await baton.submit('seq10', {});
-          // The last step's body signals; then wait for the run's own commit.
-          await new Promise<void>((resolve) => finished.set(run.id, resolve));
-          await baton.waitForRun(run.id, { pollMs: 1 });
+          // The run is done when its last commit is: the engine says so the moment it commits.
+          const done = await baton.waitForRun(run.id);
+          if (done.status !== 'succeeded') throw new Error(`run ${run.id} ${done.status}`);
         }
       };
       await Promise.all(Array.from({ length: inFlight }, lane));

@@ -280,19 +280,41 @@ export class Baton implements VersionResolver {
     return worker;
   }
 
-  /** Resolves when the run reaches a terminal status (or `timeoutMs` passes: then it rejects). */
+  /**
+   * Resolves when the run reaches a terminal status (or rejects with `RUN_TIMEOUT` after `timeoutMs`).
+   * Runs finished by this process are seen the moment they commit; others by polling every `pollMs`.
+   */
   async waitForRun(runId: string, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<Run> {
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const run = await this.getRun(runId);
-      if (TERMINAL_RUN_STATUSES.has(run.status)) return run;
-      if (Date.now() > deadline) {
-        throw new BatonError(
-          'RUN_TIMEOUT',
-          `run ${runId} did not finish within ${options.timeoutMs ?? 60_000} ms (it is ${run.status})`,
-        );
+      let wake = () => {};
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      // Subscribed before reading, so a finish between the read and the wait is not missed.
+      const off = this.store.onRunFinished((r) => {
+        if (r.id === runId) wake();
+      });
+      try {
+        const run = await this.getRun(runId);
+        if (TERMINAL_RUN_STATUSES.has(run.status)) return run;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new BatonError(
+            'RUN_TIMEOUT',
+            `run ${runId} did not finish within ${timeoutMs} ms (it is ${run.status})`,
+          );
+        }
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          woken,
+          new Promise((r) => (timer = setTimeout(r, Math.min(left, options.pollMs ?? 250)))),
+        ]);
+        clearTimeout(timer);
+      } finally {
+        off();
       }
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 20));
     }
   }
 

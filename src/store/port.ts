@@ -155,6 +155,8 @@ export interface Store {
   /** Delete finished runs (and their history, steps, attempts) finished before `before`, and old events. */
   prune(before: number): Promise<PruneResult>;
 
+  /** Be told, after the commit, when a run written by this process reaches a terminal status. */
+  onRunFinished(listener: (run: { id: string; status: RunStatus }) => void): () => void;
   /** Be told when new work may be ready (in this process). Returns an unsubscribe function. */
   onWork(listener: () => void): () => void;
 }

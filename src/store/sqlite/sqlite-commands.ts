@@ -14,7 +14,7 @@ import type {
 } from '../../core/commands.js';
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
-import type { ClaimedTask, Graph, Run, TaskKind, WorkflowVersion } from '../../core/types.js';
+import type { ClaimedTask, Graph, Run, RunStatus, TaskKind, WorkflowVersion } from '../../core/types.js';
 import { newRunId, newTraceId } from '../ids.js';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js';
 import { type RunRow, type StepRow, toRun, toStepRecord } from './sqlite-rows.js';
@@ -110,10 +110,13 @@ export class SqliteRunWriter {
    * at the start of every transaction) and dropped whenever a transaction fails.
    */
   private readonly cache = new Map<string, { snapshot: RunSnapshot; row: RunRow }>();
+  /** Runs that reached a terminal status in the open transaction; announced once it commits. */
+  finished: { id: string; status: RunStatus }[] = [];
   private dataVersion = -1;
 
   /** Call at the start of every write transaction. */
   beginTransaction(): void {
+    this.finished = [];
     const version = this.db.pragma('data_version', { simple: true }) as number;
     if (version !== this.dataVersion) {
       this.cache.clear();
@@ -364,6 +367,9 @@ export class SqliteRunWriter {
       }
     }
     this.remember(row, snap, t, after);
+    const status = t.run?.status;
+    if (status === 'succeeded' || status === 'failed' || status === 'cancelled')
+      this.finished.push({ id: runId, status });
     for (const child of t.children) this.createChild(row, child, now, queue);
     queue.push(...t.followUps);
     if (wake) this.deps.signalWork();

@@ -16,6 +16,7 @@ import type {
   ClaimedTask,
   HistoryEvent,
   Run,
+  RunStatus,
   StepState,
   WorkflowVersion,
 } from '../../core/types.js';
@@ -143,8 +144,9 @@ export class SqliteStore implements Store {
 
   private tx<T>(fn: () => T): T {
     if (this.closed) throw new BatonError('STORE_UNAVAILABLE', 'the store is closed');
+    let result: T;
     try {
-      return this.db
+      result = this.db
         .transaction(() => {
           this.writer.beginTransaction();
           return fn();
@@ -152,8 +154,14 @@ export class SqliteStore implements Store {
         .immediate();
     } catch (error) {
       this.writer.invalidate();
+      this.writer.finished = [];
       throw error;
     }
+    // Announced only after the commit: a listener never sees a run finish that could still roll back.
+    const finished = this.writer.finished;
+    this.writer.finished = [];
+    for (const run of finished) this.emitter.emit('run-finished', run);
+    return result;
   }
 
   private versionSync(id: string): WorkflowVersion | undefined {
@@ -663,6 +671,11 @@ export class SqliteStore implements Store {
     }
     const events = this.tx(() => this.q('DELETE FROM events WHERE at < ?').run(before).changes);
     return { runs, events };
+  }
+
+  onRunFinished(listener: (run: { id: string; status: RunStatus }) => void): () => void {
+    this.emitter.on('run-finished', listener);
+    return () => this.emitter.off('run-finished', listener);
   }
 
   onWork(listener: () => void): () => void {
