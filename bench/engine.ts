@@ -15,13 +15,14 @@ import { workflow } from '../src/core/builder.js';
 import { Baton } from '../src/runtime/baton.js';
 
 const durability = (process.env.BATON_DURABILITY as 'full' | 'normal' | undefined) ?? 'full';
+const onlyAt = process.argv.indexOf('--only');
 const only = (
   process.argv.find((a) => a.startsWith('--only='))?.slice(7) ??
-  process.argv[process.argv.indexOf('--only') + 1] ??
+  (onlyAt >= 0 ? process.argv[onlyAt + 1] : '') ??
   ''
 )
   .split(',')
-  .filter((s) => s && !s.startsWith('-'));
+  .filter((s) => s.length > 0);
 const wants = (name: string) => only.length === 0 || only.includes(name);
 
 function print(name: string, value: number, unit: string): void {
@@ -74,6 +75,7 @@ async function sequential(): Promise<void> {
       const total = 1000;
       let submitted = 0;
       const start = performance.now();
+      const elu0 = performance.eventLoopUtilization();
       const lane = async () => {
         while (submitted < total) {
           submitted++;
@@ -85,6 +87,8 @@ async function sequential(): Promise<void> {
       };
       await Promise.all(Array.from({ length: inFlight }, lane));
       const seconds = (performance.now() - start) / 1000;
+      if (process.env.BENCH_ELU)
+        console.log('elu', performance.eventLoopUtilization(elu0).utilization.toFixed(3));
       gaps.sort((x, y) => x - y);
       const tag = inFlight === 1 ? 'seq_one_at_a_time' : 'seq_50_in_flight';
       print(`${tag}_transitions_per_s`, (total * 10) / seconds, 'transitions/s');

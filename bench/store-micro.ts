@@ -1,4 +1,4 @@
-/** Store-only throughput: 50 runs of 10 no-op steps driven by claim/complete, no worker. */
+/** Store-only throughput: 1,000 runs of 10 no-op steps, 50 in flight, driven by claim/complete with no worker. */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

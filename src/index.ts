@@ -60,7 +60,16 @@ export { BUILTIN_KINDS } from './runtime/kinds/builtin-kinds.js';
 export type { KindEnvironment, StepKind } from './runtime/kinds/step-kind.js';
 export type { WorkerOptions } from './runtime/worker.js';
 export { Worker } from './runtime/worker.js';
-export { compileSpec, parseSpecText, validateSpec } from './spec/index.js';
+export type { SpecKind, WorkflowSpec } from './spec/index.js';
+export {
+  compileSpec,
+  defineSpecKind,
+  parseSpecText,
+  registerSpecKind,
+  SpecKindRegistry,
+  specKinds,
+  validateSpec,
+} from './spec/index.js';
 export type {
   AttemptRecord,
   CompletionResult,

@@ -16,6 +16,7 @@ const USAGE_CODES = new Set([
   'RUN_ALREADY_FINISHED',
   'CONFIG_INVALID',
   'PAYLOAD_TOO_LARGE',
+  'IDEMPOTENCY_CONFLICT',
 ]);
 
 /** Whether an error code means the input was wrong (exit 2) rather than the operation failing (exit 1). */

@@ -140,11 +140,12 @@ class Work {
         },
       };
     }
-    if (json.length > this.ctx.maxPayloadBytes) {
+    // Length first: a string's UTF-8 size is at least its length, so only near the limit is it measured.
+    if (json.length > this.ctx.maxPayloadBytes / 3 && utf8Length(json) > this.ctx.maxPayloadBytes) {
       return {
         error: {
           code: 'PAYLOAD_TOO_LARGE',
-          message: `output of ${json.length} bytes exceeds the ${this.ctx.maxPayloadBytes}-byte limit; store large data elsewhere and pass a reference`,
+          message: `output of ${utf8Length(json)} bytes exceeds the ${this.ctx.maxPayloadBytes}-byte limit; store large data elsewhere and pass a reference`,
           retryable: false,
         },
       };
@@ -242,7 +243,7 @@ class Work {
     // A map's output is assembled by the store from its items after this transition, so a run ending
     // on a map computes its output in a finalize task, where that output is readable.
     if (this.g.graph.hasOutput || this.t.aggregateMap) {
-      this.patchRun({ phase: 'finalizing' });
+      this.patchRun({ phase: 'finalizing', status: 'running' });
       this.t.tasks.push({ kind: 'finalize', stepId: '', item: -1, attempt: 1, delayMs: 0 });
       return;
     }
@@ -794,4 +795,10 @@ function onCompensationFinished(w: Work, rec: StepRecord, attempt: number, outco
     w.event({ type: 'compensation-succeeded', stepId: rec.stepId });
   }
   w.nextCompensation();
+}
+
+const encoder = new TextEncoder();
+
+function utf8Length(text: string): number {
+  return encoder.encode(text).length;
 }

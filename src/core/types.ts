@@ -35,7 +35,7 @@ export const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded
 /** Step statuses that count as settled for the steps that need them. */
 export const SETTLED_STEP_STATUSES: ReadonlySet<StepStatus> = new Set(['succeeded', 'skipped']);
 
-/** Retry policy of a step: exponential backoff with full jitter. */
+/** Retry policy of a step: exponential backoff with jitter. */
 export interface RetryPolicy {
   /** Total attempts including the first. @defaultValue 3 */
   maxAttempts: number;
@@ -285,7 +285,8 @@ export type HistoryEventType =
   | 'run-cancelled'
   | 'run-succeeded'
   | 'run-failed'
-  | 'lease-taken-over';
+  | 'lease-taken-over'
+  | 'task-released';
 
 /** A history event before the store numbers it. */
 export type NewHistoryEvent = Omit<HistoryEvent, 'seq' | 'runId' | 'at'> & { at?: number };

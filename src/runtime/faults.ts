@@ -5,7 +5,7 @@
  * production: then a fault point is a single map lookup.
  *
  * Points: `step.after-body`, `item.after-body`, `compensate.after-body`, `finalize.after-body` (the
- * body finished, its outcome is not committed), `step.before-body`.
+ * body finished, its outcome is not committed).
  */
 const spec = parse(process.env.BATON_FAULTS);
 const hits = new Map<string, number>();

@@ -45,6 +45,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Retention: prune runs finished longer ago than this (ms), 10 s after start and then hourly; off when undefined. */
   retentionMs?: number;
+  /** How long a task this worker cannot run (it lacks the version's code) stays invisible. @defaultValue 5000 */
+  releaseDelayMs?: number;
   /** Called on unexpected errors of the loops (store down, say); the worker keeps going. */
   onError?: (error: unknown) => void;
 }
@@ -62,6 +64,7 @@ export class Worker {
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   private readonly inflight = new Map<string, InFlight>();
+  private timerWake: (() => void) | undefined;
   /** Slots promised to successors of completions in flight. */
   private reserved = 0;
   private running = false;
@@ -96,7 +99,10 @@ export class Worker {
   start(): this {
     if (this.running) return this;
     this.running = true;
-    this.unsubscribe = this.store.onWork(() => this.poke());
+    this.unsubscribe = this.store.onWork((timers) => {
+      this.poke();
+      if (timers) this.timerWake?.();
+    });
     this.loops.push(this.claimLoop(), this.timerLoop());
     this.timers.push(setInterval(() => void this.heartbeat(), this.heartbeatMs));
     if (this.options.retentionMs !== undefined) {
@@ -118,6 +124,7 @@ export class Worker {
     this.running = false;
     this.unsubscribe?.();
     this.poke();
+    this.timerWake?.();
     await Promise.all(this.loops);
     if (this.inflight.size > 0) {
       await Promise.race([
@@ -192,7 +199,15 @@ export class Worker {
       } catch (error) {
         this.options.onError?.(error);
       }
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // A timer written meanwhile (a short sleep) wakes the loop early, so it fires on time.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.timerWake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.timerWake = undefined;
     }
   }
 
@@ -230,6 +245,21 @@ export class Worker {
     try {
       outcome = await this.execute(task, abort.signal);
     } catch (error) {
+      if (error instanceof CannotRunHere) {
+        // Not the run's fault: give the task back for a worker that has the code (a rolling deploy).
+        this.options.onError?.(error);
+        await this.store
+          .releaseTask({
+            taskId: task.id,
+            workerId: this.id,
+            delayMs: this.options.releaseDelayMs ?? RELEASE_DELAY_MS,
+            reason: error.message,
+          })
+          .catch((e) => this.options.onError?.(e));
+        this.inflight.delete(task.id);
+        if (this.inflight.size === 0) this.idle?.();
+        return;
+      }
       outcome = { type: 'failed', error: toErrorInfo(error) };
     }
     faultPoint(`${task.kind}.after-body`, task.stepId);
@@ -263,7 +293,9 @@ export class Worker {
   }
 
   private async execute(task: ClaimedTask, signal: AbortSignal): Promise<StepOutcome> {
-    const version = await this.versions.resolve(task.run.versionId);
+    const version = await this.versions.resolve(task.run.versionId).catch((error: unknown) => {
+      throw new CannotRunHere(task.run.versionId, error);
+    });
     const def = version.definition;
     if (task.kind === 'finalize') {
       const ctx = this.context(task, '', signal);
@@ -382,6 +414,22 @@ export class Worker {
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** How long a task this worker cannot run stays invisible before another worker may try it. */
+const RELEASE_DELAY_MS = 5000;
+
+/** This worker lacks what the run's version needs (its TypeScript code, or a spec's functions). */
+class CannotRunHere extends Error {
+  override readonly name = 'CannotRunHere';
+  constructor(versionId: string, cause: unknown) {
+    const code = (cause as { code?: unknown })?.code;
+    const message = (cause as Error)?.message ?? String(cause);
+    super(
+      `cannot run ${versionId} in this worker${typeof code === 'string' ? ` (${code})` : ''}: ${message}`,
+      { cause },
+    );
+  }
+}
 
 /** Stable across attempts and takeovers; a compensation has its own, so it is not mistaken for the effect. */
 function idempotencyKeyOf(task: ClaimedTask, stepId: string): string {

@@ -239,6 +239,31 @@ export function storeConformance(
       expect(await store.claimTasks({ workerId: 'w2', limit: 1, leaseMs: 1000 })).toHaveLength(1);
     });
 
+    test('a released task comes back after its delay, same attempt, for any worker', async () => {
+      const store = await open();
+      await register(store, graph('wf', [node('a')]));
+      const { run } = await store.createRun({ workflow: 'wf', input: null });
+      const [t1] = await store.claimTasks({ workerId: 'w1', limit: 1, leaseMs: 60_000 });
+      expect(
+        await store.releaseTask({ taskId: t1?.id as string, workerId: 'w2', delayMs: 1000, reason: 'x' }),
+      ).toBe(false);
+      expect(
+        await store.releaseTask({
+          taskId: t1?.id as string,
+          workerId: 'w1',
+          delayMs: 1000,
+          reason: 'no code',
+        }),
+      ).toBe(true);
+      expect(await store.claimTasks({ workerId: 'w2', limit: 1, leaseMs: 1000 })).toEqual([]);
+      clock.advance(1000);
+      const [t2] = await store.claimTasks({ workerId: 'w2', limit: 1, leaseMs: 1000 });
+      expect(t2?.attempt).toBe(t1?.attempt);
+      await store.completeTask({ task: t2 as ClaimedTask, workerId: 'w2', outcome: ok('done') });
+      expect((await store.getRun(run.id))?.status).toBe('succeeded');
+      expect((await store.getHistory(run.id)).some((e) => e.type === 'task-released')).toBe(true);
+    });
+
     test('claims higher priority first', async () => {
       const store = await open();
       await register(store, graph('wf', [node('a')]));

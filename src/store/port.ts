@@ -139,6 +139,16 @@ export interface Store {
   renewLeases(request: { workerId: string; taskIds: string[]; leaseMs: number }): Promise<{ lost: string[] }>;
   /** Commit a task's outcome and the scheduling of its successors in one transaction. */
   completeTask(completion: TaskCompletion): Promise<CompletionResult>;
+  /**
+   * Give a leased task back without an outcome, visible again after `delayMs`: the worker cannot run
+   * it (it lacks the version's code or functions), another one may. The attempt does not count.
+   */
+  releaseTask(request: {
+    taskId: string;
+    workerId: string;
+    delayMs: number;
+    reason: string;
+  }): Promise<boolean>;
   /** Release a worker's leases at once (clean shutdown), so other workers pick its tasks up. */
   releaseLeases(workerId: string): Promise<number>;
   /** Fire timers due at or before now; returns how many fired. */
@@ -157,6 +167,9 @@ export interface Store {
 
   /** Be told, after the commit, when a run written by this process reaches a terminal status. */
   onRunFinished(listener: (run: { id: string; status: RunStatus }) => void): () => void;
-  /** Be told when new work may be ready (in this process). Returns an unsubscribe function. */
-  onWork(listener: () => void): () => void;
+  /**
+   * Be told when new work may be ready (in this process): `timers` is true when timers were written.
+   * Returns an unsubscribe function.
+   */
+  onWork(listener: (timers: boolean) => void): () => void;
 }

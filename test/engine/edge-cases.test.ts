@@ -151,4 +151,32 @@ describe('engine edge cases', () => {
     });
     expect(await b.listRuns({ workflow: 'b' })).toEqual([]);
   });
+
+  it("a worker without a version's code gives its tasks back instead of failing the run", async () => {
+    const withCode = await engine();
+    const def = workflow({ name: 'rolling', version: '1', input: z.object({}) })
+      .step('s', { run: () => 'ran' })
+      .build();
+    await withCode.register(def);
+    const run = await withCode.submit('rolling', {});
+    const { Baton } = await import('../../src/runtime/baton.js');
+    const without = await Baton.open({
+      dataDir: (withCode as unknown as { dir: string }).dir,
+      durability: 'normal',
+    });
+    try {
+      const errors: unknown[] = [];
+      without.worker({ pollMs: 10, releaseDelayMs: 50, onError: (e) => errors.push(e) });
+      await until('the task to be released', async () =>
+        (await withCode.history(run.id)).some((e) => e.type === 'task-released'),
+      );
+      expect((await withCode.getRun(run.id)).status).toBe('running');
+      await without.close();
+      withCode.worker({ pollMs: 10 });
+      expect((await withCode.waitForRun(run.id)).output).toEqual({ s: 'ran' });
+      expect(String(errors[0])).toContain('WORKFLOW_CODE_MISSING');
+    } finally {
+      await without.close();
+    }
+  });
 });

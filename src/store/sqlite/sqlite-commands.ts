@@ -48,7 +48,7 @@ interface Dependencies {
   version: (id: string) => WorkflowVersion | undefined;
   latestVersion: (workflow: string) => WorkflowVersion | undefined;
   /** Called when tasks or timers were written, so idle workers in this process wake up. */
-  signalWork: () => void;
+  signalWork: (timers: boolean) => void;
 }
 
 const s = (json: unknown): string | null => (json === undefined ? null : JSON.stringify(json));
@@ -325,6 +325,7 @@ export class SqliteRunWriter {
     ]);
     const leased: ClaimedTask[] = [];
     let wake = false;
+    let timerWritten = false;
     const priority = row.priority;
     t.tasks.forEach((task, i) => {
       const lease = dispatch !== undefined && leases[i] === true;
@@ -350,7 +351,7 @@ export class SqliteRunWriter {
     this.insertEvents(runId, events);
     for (const timer of t.timers) {
       st.insertTimer.run(runId, timer.stepId, timer.kind, timer.fireAt);
-      wake = true;
+      timerWritten = true;
     }
     for (const wait of t.waits) {
       st.insertWait.run(runId, wait.stepId, wait.key, wait.since);
@@ -372,7 +373,7 @@ export class SqliteRunWriter {
       this.finished.push({ id: runId, status });
     for (const child of t.children) this.createChild(row, child, now, queue);
     queue.push(...t.followUps);
-    if (wake) this.deps.signalWork();
+    if (wake || timerWritten) this.deps.signalWork(timerWritten);
     return leased;
   }
 
@@ -430,7 +431,7 @@ export class SqliteRunWriter {
       parent.trace_id,
       '[]',
       now,
-      parent.deadline_at,
+      childDeadline(parent.deadline_at, version.graph.runTimeoutMs, now),
     );
     this.insertEventRaw(child.runId, now, 'run-created', null, {
       parentRunId: parent.id,
@@ -746,4 +747,15 @@ function prepareStatements(db: SqliteDatabase) {
            depth, trace_id, tags, created_at, deadline_at) VALUES (?, ?, ?, 'queued', 'steps', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
   };
+}
+
+/** A child run ends by its parent's deadline, and by its own workflow's timeout if that comes first. */
+function childDeadline(
+  parentDeadline: number | null,
+  ownTimeoutMs: number | undefined,
+  now: number,
+): number | null {
+  const own = ownTimeoutMs === undefined ? null : now + ownTimeoutMs;
+  if (parentDeadline === null) return own;
+  return own === null ? parentDeadline : Math.min(parentDeadline, own);
 }

@@ -119,7 +119,7 @@ export class SqliteStore implements Store {
       maxPayloadBytes: this.maxPayloadBytes,
       version: (id) => this.versionSync(id),
       latestVersion: (workflow) => this.latestSync(workflow),
-      signalWork: () => this.emitter.emit('work'),
+      signalWork: (timers) => this.emitter.emit('work', timers),
     });
   }
 
@@ -459,6 +459,41 @@ export class SqliteStore implements Store {
     });
   }
 
+  releaseTask(request: {
+    taskId: string;
+    workerId: string;
+    delayMs: number;
+    reason: string;
+  }): Promise<boolean> {
+    return this.enqueue((now) => {
+      const task = this.q('SELECT * FROM tasks WHERE id = ? AND lease_owner = ?').get(
+        Number(request.taskId),
+        request.workerId,
+      ) as TaskRow | undefined;
+      if (!task) return false;
+      this.q('UPDATE tasks SET lease_owner = NULL, visible_at = ?, started_at = NULL WHERE id = ?').run(
+        now + request.delayMs,
+        task.id,
+      );
+      if (task.kind === 'step') {
+        this.q(
+          `UPDATE steps SET status = 'scheduled' WHERE run_id = ? AND step_id = ? AND status = 'running'`,
+        ).run(task.run_id, task.step_id);
+        this.writer.invalidate(task.run_id);
+      }
+      this.writer.insertEventRaw(
+        task.run_id,
+        now,
+        'task-released',
+        task.step_id || null,
+        { workerId: request.workerId, reason: request.reason, retryInMs: request.delayMs },
+        task.item >= 0 ? task.item : undefined,
+        task.attempt,
+      );
+      return true;
+    });
+  }
+
   async releaseLeases(workerId: string): Promise<number> {
     if (this.closed) return 0;
     return this.tx(() => {
@@ -678,7 +713,7 @@ export class SqliteStore implements Store {
     return () => this.emitter.off('run-finished', listener);
   }
 
-  onWork(listener: () => void): () => void {
+  onWork(listener: (timers: boolean) => void): () => void {
     this.emitter.on('work', listener);
     return () => this.emitter.off('work', listener);
   }
