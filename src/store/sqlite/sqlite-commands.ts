@@ -63,6 +63,7 @@ function attemptStartedEvent(
   task: Pick<NewTask, 'kind' | 'stepId' | 'item' | 'attempt'>,
   workerId: string,
   now: number,
+  scheduled = false,
 ): EventRow {
   return [
     now,
@@ -70,7 +71,7 @@ function attemptStartedEvent(
     task.stepId || null,
     task.item >= 0 ? task.item : null,
     task.attempt,
-    JSON.stringify({ workerId, kind: task.kind }),
+    `{"workerId":${JSON.stringify(workerId)},"kind":"${task.kind}"${scheduled ? ',"scheduled":true' : ''}}`,
   ];
 }
 
@@ -117,7 +118,7 @@ export class SqliteRunWriter {
   /** Call at the start of every write transaction. */
   beginTransaction(): void {
     this.finished = [];
-    const version = this.db.pragma('data_version', { simple: true }) as number;
+    const version = (this.st.dataVersion.get() as { data_version: number }).data_version;
     if (version !== this.dataVersion) {
       this.cache.clear();
       this.dataVersion = version;
@@ -315,14 +316,13 @@ export class SqliteRunWriter {
         runId,
       );
     }
-    const events: EventRow[] = t.events.map((e) => [
-      e.at ?? now,
-      e.type,
-      e.stepId ?? null,
-      e.item ?? null,
-      e.attempt ?? null,
-      s(e.data),
-    ]);
+    // A step this worker starts in this transaction was scheduled at this same instant: its
+    // `attempt-started` says so (`scheduled: true`), and a separate `step-scheduled` would repeat it.
+    const events: EventRow[] = (
+      startedSteps.size === 0
+        ? t.events
+        : t.events.filter((e) => !(e.type === 'step-scheduled' && startedSteps.has(e.stepId as string)))
+    ).map((e) => [e.at ?? now, e.type, e.stepId ?? null, e.item ?? null, e.attempt ?? null, s(e.data)]);
     const leased: ClaimedTask[] = [];
     let wake = false;
     let timerWritten = false;
@@ -342,7 +342,9 @@ export class SqliteRunWriter {
         lease ? now : null,
       );
       if (lease) {
-        events.push(attemptStartedEvent(task, dispatch.workerId, now));
+        events.push(
+          attemptStartedEvent(task, dispatch.workerId, now, task.kind === 'step' && task.attempt === 1),
+        );
         leased.push(this.claimed(Number(info.lastInsertRowid), runId, task, visibleAt, now, row, after));
       } else {
         wake = true;
@@ -722,6 +724,7 @@ function prepareStatements(db: SqliteDatabase) {
       `SELECT id, payload FROM events e WHERE key = ? AND at >= ?
          AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.run_id = ? AND d.event_id = e.id) ORDER BY id LIMIT 1`,
     ),
+    dataVersion: p('PRAGMA data_version'),
     deliver: p('INSERT OR IGNORE INTO event_deliveries (run_id, event_id) VALUES (?, ?)'),
     insertItem: p('INSERT INTO map_items (run_id, step_id, idx, input) VALUES (?, ?, ?, ?)'),
     itemResult: p(
