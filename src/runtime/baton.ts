@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import type { RegisteredFunction, StepDefinition, WorkflowDefinition } from '../core/definition.js';
 import { diffVersions, type VersionDiff } from '../core/diff.js';
 import { BatonError } from '../core/errors.js';
-import type { ApprovalDecision, HistoryEvent, Run, StepState, WorkflowVersion } from '../core/types.js';
+import type {
+  ApprovalDecision,
+  ClaimedTask,
+  HistoryEvent,
+  Run,
+  StepState,
+  WorkflowVersion,
+} from '../core/types.js';
 import { TERMINAL_RUN_STATUSES } from '../core/types.js';
 import { compileSpec, parseSpecText } from '../spec/index.js';
 import type { AttemptRecord, PruneResult, RunFilter, Store } from '../store/port.js';
@@ -105,6 +112,10 @@ export class Baton implements VersionResolver {
     return compileSpec(typeof spec === 'string' ? parseSpecText(spec) : spec, this.functions);
   }
 
+  loaded(versionId: string): ExecutableVersion | undefined {
+    return this.code.get(versionId) ?? this.compiled.get(versionId);
+  }
+
   async resolve(versionId: string): Promise<ExecutableVersion> {
     const known = this.code.get(versionId) ?? this.compiled.get(versionId);
     if (known) return known;
@@ -170,17 +181,37 @@ export class Baton implements VersionResolver {
       });
     }
     const timeoutMs = options.timeoutMs ?? version.graph.runTimeoutMs;
-    const { run } = await this.store.createRun({
-      workflow,
-      versionId: version.id,
-      input: parsed.data,
-      ...(options.priority === undefined ? {} : { priority: options.priority }),
-      ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
-      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
-      ...(options.tags === undefined ? {} : { tags: options.tags }),
-      ...(timeoutMs === undefined ? {} : { deadlineAt: Date.now() + timeoutMs }),
-    });
-    return run;
+    // A worker in this process takes the run's first steps in the same transaction: no claim, no poll.
+    const roots = version.graph.steps.filter((s) => s.needs.length === 0).length;
+    let worker: Worker | undefined;
+    let granted = 0;
+    for (const w of this.workers) {
+      granted = w.reserveSlots(roots);
+      if (granted > 0) {
+        worker = w;
+        break;
+      }
+    }
+    let dispatched: ClaimedTask[] = [];
+    try {
+      const created = await this.store.createRun({
+        workflow,
+        versionId: version.id,
+        input: parsed.data,
+        ...(options.priority === undefined ? {} : { priority: options.priority }),
+        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+        ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+        ...(options.tags === undefined ? {} : { tags: options.tags }),
+        ...(timeoutMs === undefined ? {} : { deadlineAt: Date.now() + timeoutMs }),
+        ...(worker && granted > 0
+          ? { dispatchTo: { workerId: worker.id, limit: granted, leaseMs: worker.lease } }
+          : {}),
+      });
+      dispatched = created.dispatched;
+      return created.run;
+    } finally {
+      worker?.adopt(dispatched, granted);
+    }
   }
 
   /** A run, or `RUN_NOT_FOUND`. */

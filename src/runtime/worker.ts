@@ -28,6 +28,8 @@ export interface ExecutableVersion {
 /** Where a worker finds the code of the version a run is pinned to. */
 export interface VersionResolver {
   resolve(versionId: string): Promise<ExecutableVersion>;
+  /** The version if it is already loaded (no I/O): the hot path skips a promise. */
+  loaded?(versionId: string): ExecutableVersion | undefined;
   childDefinition(workflow: string, version?: string): Promise<WorkflowDefinition | undefined>;
 }
 
@@ -65,6 +67,8 @@ export class Worker {
   private readonly pollMs: number;
   private readonly inflight = new Map<string, InFlight>();
   private timerWake: (() => void) | undefined;
+  /** The last claim found fewer ready tasks than it could take. */
+  private queueDrained = false;
   /** Slots promised to successors of completions in flight. */
   private reserved = 0;
   private running = false;
@@ -93,6 +97,37 @@ export class Worker {
   /** Tasks running now. */
   get active(): number {
     return this.inflight.size;
+  }
+
+  /** The lease length this worker asks for. */
+  get lease(): number {
+    return this.leaseMs;
+  }
+
+  /**
+   * Reserve up to `max` slots for tasks leased to this worker outside its claim loop (a run submitted
+   * in this process starts here at once). Returns how many; give them back with {@link adopt}.
+   */
+  reserveSlots(max: number): number {
+    // With a backlog, new runs queue behind it, so priorities hold; the claim loop takes them in order.
+    if (!this.running || !this.queueDrained) return 0;
+    const n = Math.max(0, Math.min(max, this.concurrency - this.inflight.size - this.reserved));
+    this.reserved += n;
+    return n;
+  }
+
+  /** Run tasks leased to this worker by a submit, and give back the slots reserved for them. */
+  adopt(tasks: ClaimedTask[], reserved: number): void {
+    this.reserved -= reserved;
+    for (const task of tasks) {
+      if (this.running) {
+        this.launch(task);
+      } else {
+        void this.store
+          .releaseTask({ taskId: task.id, workerId: this.id, delayMs: 0, reason: 'worker stopping' })
+          .catch((e) => this.options.onError?.(e));
+      }
+    }
   }
 
   /** Start claiming, heartbeating and firing timers. */
@@ -179,6 +214,7 @@ export class Worker {
             leaseMs: this.leaseMs,
           });
           claimed = tasks.length;
+          this.queueDrained = claimed < Math.min(free, 100);
           for (const task of tasks) this.launch(task);
         } catch (error) {
           this.options.onError?.(error);
@@ -293,9 +329,11 @@ export class Worker {
   }
 
   private async execute(task: ClaimedTask, signal: AbortSignal): Promise<StepOutcome> {
-    const version = await this.versions.resolve(task.run.versionId).catch((error: unknown) => {
-      throw new CannotRunHere(task.run.versionId, error);
-    });
+    const version =
+      this.versions.loaded?.(task.run.versionId) ??
+      (await this.versions.resolve(task.run.versionId).catch((error: unknown) => {
+        throw new CannotRunHere(task.run.versionId, error);
+      }));
     const def = version.definition;
     if (task.kind === 'finalize') {
       const ctx = this.context(task, '', signal);
@@ -348,7 +386,7 @@ export class Worker {
   }
 
   /** Runs `body` with an AbortSignal that fires on the step timeout, the run deadline or lease loss. */
-  private async withTimeout(
+  private withTimeout(
     step: StepDefinition,
     task: ClaimedTask,
     outer: AbortSignal,
@@ -363,6 +401,16 @@ export class Worker {
     const ms = Math.min(...limits);
     // setTimeout cannot wait longer than 2^31-1 ms; the run's durable deadline timer covers longer bounds.
     if (limits.length === 0 || ms > MAX_TIMER_MS) return body(outer);
+    return this.raceTimeout(step, task, outer, body, ms);
+  }
+
+  private async raceTimeout(
+    step: StepDefinition,
+    task: ClaimedTask,
+    outer: AbortSignal,
+    body: (signal: AbortSignal) => Promise<StepOutcome>,
+    ms: number,
+  ): Promise<StepOutcome> {
     const local = new AbortController();
     const onOuter = () => local.abort(outer.reason);
     if (outer.aborted) local.abort(outer.reason);

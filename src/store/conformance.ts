@@ -146,11 +146,26 @@ export function storeConformance(
       expect(created).toBe(true);
       expect(run.status).toBe('running');
       const second = await store.createRun({ workflow: 'wf', input: { x: 2 }, idempotencyKey: 'k' });
-      expect(second).toEqual({ run: expect.objectContaining({ id: run.id }), created: false });
+      expect(second).toMatchObject({ run: { id: run.id }, created: false, dispatched: [] });
       const tasks = await store.claimTasks({ workerId: 'w', limit: 10, leaseMs: 1000 });
       expect(tasks.map((t) => t.stepId).sort()).toEqual(['a', 'b']);
       expect(tasks[0]?.run.input).toEqual({ x: 1 });
       expect((await store.listRuns({ tag: 't1' })).map((r) => r.id)).toEqual([run.id]);
+    });
+
+    test("leases a new run's root tasks to a worker in the same transaction when asked", async () => {
+      const store = await open();
+      await register(store, graph('wf', [node('a'), node('b'), node('c', ['a', 'b'])]));
+      const { dispatched } = await store.createRun({
+        workflow: 'wf',
+        input: { x: 1 },
+        dispatchTo: { workerId: 'w1', limit: 1, leaseMs: 1000 },
+      });
+      expect(dispatched).toHaveLength(1);
+      expect(dispatched[0]?.run.input).toEqual({ x: 1 });
+      const rest = await store.claimTasks({ workerId: 'w2', limit: 10, leaseMs: 1000 });
+      expect(rest).toHaveLength(1);
+      expect(rest[0]?.stepId).not.toBe(dispatched[0]?.stepId);
     });
 
     test('refuses runs of unknown workflows and writes nothing', async () => {

@@ -45,6 +45,8 @@ export interface NewRun {
   /** Absolute deadline (ms since epoch) after which the run fails with `RUN_TIMEOUT`. */
   deadlineAt?: number;
   traceId?: string;
+  /** Lease the run's first tasks to this worker in the same transaction (a submit in the worker's process). */
+  dispatchTo?: { workerId: string; limit: number; leaseMs: number };
 }
 
 /** Filters for {@link Store.listRuns}. */
@@ -126,7 +128,7 @@ export interface Store {
   listWorkflows(): Promise<{ workflow: string; latest: WorkflowVersion; versions: number }[]>;
 
   /** Create and start a run in one transaction. Idempotent on `(tenant, idempotencyKey)`. */
-  createRun(request: NewRun): Promise<{ run: Run; created: boolean }>;
+  createRun(request: NewRun): Promise<{ run: Run; created: boolean; dispatched: ClaimedTask[] }>;
   getRun(id: string): Promise<Run | undefined>;
   listRuns(filter?: RunFilter): Promise<Run[]>;
   getSteps(runId: string): Promise<StepState[]>;

@@ -498,7 +498,8 @@ export class SqliteRunWriter {
       traceId?: string;
     },
     now: number,
-  ): Run {
+    dispatch?: DispatchTarget,
+  ): { run: Run; dispatched: ClaimedTask[] } {
     const id = newRunId(now);
     this.st.insertRun.run(
       id,
@@ -517,8 +518,8 @@ export class SqliteRunWriter {
       request.deadlineAt ?? null,
     );
     this.insertEventRaw(id, now, 'run-created', null, { versionId: request.version.id });
-    this.apply(id, { type: 'start' }, now);
-    return toRun(this.runRow(id) as RunRow);
+    const dispatched = this.apply(id, { type: 'start' }, now, dispatch);
+    return { run: toRun(this.runRow(id) as RunRow), dispatched };
   }
 
   /** Record that a worker started a claimed task: step status and history (the leased task is the attempt). */

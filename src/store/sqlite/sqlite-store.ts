@@ -234,7 +234,7 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ workflow: r.workflow, latest: toVersion(r), versions: r.versions }));
   }
 
-  async createRun(request: NewRun): Promise<{ run: Run; created: boolean }> {
+  async createRun(request: NewRun): Promise<{ run: Run; created: boolean; dispatched: ClaimedTask[] }> {
     const tenant = request.tenant ?? 'default';
     const input = JSON.stringify(request.input === undefined ? null : request.input);
     if (input.length > this.maxPayloadBytes) {
@@ -263,7 +263,7 @@ export class SqliteStore implements Store {
               },
             );
           }
-          return { run: toRun(existing), created: false };
+          return { run: toRun(existing), created: false, dispatched: [] };
         }
       }
       const version = request.versionId
@@ -283,7 +283,7 @@ export class SqliteStore implements Store {
           hint: 'List workflows with `baton workflows list`',
         });
       }
-      const run = this.writer.createRun(
+      const { run, dispatched } = this.writer.createRun(
         {
           workflow: request.workflow,
           version,
@@ -296,8 +296,9 @@ export class SqliteStore implements Store {
           ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
         },
         now,
+        request.dispatchTo,
       );
-      return { run, created: true };
+      return { run, created: true, dispatched };
     });
   }
 
