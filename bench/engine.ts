@@ -45,6 +45,9 @@ async function withEngine<T>(fn: (baton: Baton, dir: string) => Promise<T>): Pro
   }
 }
 
+/** Unmeasured runs before each sequential measurement. */
+const WARMUP_RUNS = Number(process.env.BENCH_WARMUP ?? 300);
+
 /** 1. A 10-step sequential workflow of no-op steps: throughput and step-to-step latency. */
 async function sequential(): Promise<void> {
   const lanes = process.env.BENCH_LANES ? [Number(process.env.BENCH_LANES)] : [1, 50];
@@ -72,20 +75,26 @@ async function sequential(): Promise<void> {
       }
       await baton.register(b.build());
       baton.worker({ concurrency: Math.max(50, inFlight) });
+      const drive = async (total: number) => {
+        let submitted = 0;
+        const lane = async () => {
+          while (submitted < total) {
+            submitted++;
+            const run = await baton.submit('seq10', {});
+            // The run is done when its last commit is: the engine says so the moment it commits.
+            const done = await baton.waitForRun(run.id);
+            if (done.status !== 'succeeded') throw new Error(`run ${run.id} ${done.status}`);
+          }
+        };
+        await Promise.all(Array.from({ length: inFlight }, lane));
+      };
+      // Warm-up (not measured): a worker in production runs warm; the first runs pay for JIT compilation.
+      await drive(WARMUP_RUNS);
+      gaps.length = 0;
       const total = 1000;
-      let submitted = 0;
       const start = performance.now();
       const elu0 = performance.eventLoopUtilization();
-      const lane = async () => {
-        while (submitted < total) {
-          submitted++;
-          const run = await baton.submit('seq10', {});
-          // The run is done when its last commit is: the engine says so the moment it commits.
-          const done = await baton.waitForRun(run.id);
-          if (done.status !== 'succeeded') throw new Error(`run ${run.id} ${done.status}`);
-        }
-      };
-      await Promise.all(Array.from({ length: inFlight }, lane));
+      await drive(total);
       const seconds = (performance.now() - start) / 1000;
       if (process.env.BENCH_ELU)
         console.log('elu', performance.eventLoopUtilization(elu0).utilization.toFixed(3));
