@@ -245,6 +245,23 @@ export function storeConformance(
       expect((await store.getHistory(run.id)).some((e) => e.type === 'lease-taken-over')).toBe(true);
     });
 
+    test('an attempt whose lease expires three times counts as failed, so retries bound it', async () => {
+      const store = await open();
+      await register(store, graph('wf', [node('crashy')]));
+      const { run } = await store.createRun({ workflow: 'wf', input: null });
+      for (let i = 0; i < 3; i++) {
+        const [t] = await store.claimTasks({ workerId: `w${i}`, limit: 1, leaseMs: 100 });
+        expect(t?.attempt).toBe(1);
+        clock.advance(200);
+      }
+      // The claim that finds the third expiry fails the attempt (maxAttempts 1 here) instead of re-queueing it.
+      expect(await store.claimTasks({ workerId: 'w3', limit: 1, leaseMs: 100 })).toEqual([]);
+      const failed = await store.getRun(run.id);
+      expect(failed?.status).toBe('failed');
+      expect(failed?.error?.code).toBe('WORKER_LOST_LEASE');
+      expect((await store.listAttempts(run.id)).map((a) => a.status)).toEqual(['lost', 'lost', 'lost']);
+    });
+
     test('released leases are claimable at once', async () => {
       const store = await open();
       await register(store, graph('wf', [node('a')]));

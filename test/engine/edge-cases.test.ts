@@ -179,4 +179,37 @@ describe('engine edge cases', () => {
       await without.close();
     }
   });
+
+  it('a stopping worker finishes its running step but takes no successor, and gives nothing else away', async () => {
+    const first = await engine();
+    let charges = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const def = workflow({ name: 'stop-midway', version: '1', input: z.object({}) })
+      .step('charge', {
+        effect: true,
+        run: async () => {
+          charges++;
+          await gate;
+          return 'charged';
+        },
+      })
+      .step('ship', { needs: ['charge'], run: () => 'shipped' })
+      .build();
+    await first.register(def);
+    const worker = first.worker({ pollMs: 10 });
+    const run = await first.submit('stop-midway', {});
+    await until('the charge to start', async () => charges === 1);
+    const stopping = worker.stop(5000);
+    release();
+    await stopping;
+    const steps = await first.steps(run.id);
+    expect(steps.find((s) => s.stepId === 'charge')?.status).toBe('succeeded');
+    expect(steps.find((s) => s.stepId === 'ship')?.status).toBe('scheduled');
+    first.worker({ pollMs: 10 });
+    expect((await first.waitForRun(run.id)).output).toEqual({ ship: 'shipped' });
+    expect(charges).toBe(1);
+  });
 });

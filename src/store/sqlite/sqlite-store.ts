@@ -500,7 +500,15 @@ export class SqliteStore implements Store {
     return this.tx(() => {
       const now = this.now();
       const held = this.q('SELECT * FROM tasks WHERE lease_owner = ?').all(workerId) as TaskRow[];
-      for (const t of held) this.writer.recordAttempt(t, workerId, 'lost', t.started_at ?? now, now);
+      for (const t of held) {
+        this.writer.recordAttempt(t, workerId, 'lost', t.started_at ?? now, now);
+        if (t.kind === 'step') {
+          this.q(
+            `UPDATE steps SET status = 'scheduled' WHERE run_id = ? AND step_id = ? AND status = 'running'`,
+          ).run(t.run_id, t.step_id);
+          this.writer.invalidate(t.run_id);
+        }
+      }
       return this.q(
         'UPDATE tasks SET lease_owner = NULL, visible_at = ?, started_at = NULL WHERE lease_owner = ?',
       ).run(now, workerId).changes;
