@@ -30,6 +30,8 @@ export interface IndexedGraph {
   byId: ReadonlyMap<string, StepNode>;
   dependents: ReadonlyMap<string, readonly string[]>;
   roots: readonly string[];
+  /** Steps no step needs: their outputs make a run's default output. */
+  sinks: readonly string[];
 }
 
 const indexCache = new WeakMap<Graph, IndexedGraph>();
@@ -48,9 +50,15 @@ export function indexGraph(graph: Graph): IndexedGraph {
     for (const need of step.needs) dependents.get(need)?.push(step.id);
   }
   const roots = graph.steps.filter((s) => s.needs.length === 0).map((s) => s.id);
-  const indexed: IndexedGraph = { graph, byId, dependents, roots };
+  const indexed: IndexedGraph = { graph, byId, dependents, roots, sinks: sinkStepIds(graph.steps) };
   indexCache.set(graph, indexed);
   return indexed;
+}
+
+/** The ids of the steps no step needs, in declaration order. */
+export function sinkStepIds(steps: ReadonlyArray<Pick<StepNode, 'id' | 'needs'>>): string[] {
+  const needed = new Set(steps.flatMap((s) => s.needs));
+  return steps.filter((s) => !needed.has(s.id)).map((s) => s.id);
 }
 
 /**

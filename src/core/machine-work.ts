@@ -196,10 +196,9 @@ export class Work {
     }
     // Default output: the outputs of the sink steps (those no step needs), by step id.
     const output: Record<string, unknown> = {};
-    for (const node of this.g.graph.steps) {
-      if ((this.g.dependents.get(node.id) ?? []).length > 0) continue;
-      const rec = this.step(node.id);
-      output[node.id] = rec?.outputJson === undefined ? null : JSON.parse(rec.outputJson);
+    for (const id of this.g.sinks) {
+      const rec = this.step(id);
+      output[id] = rec?.outputJson === undefined ? null : JSON.parse(rec.outputJson);
     }
     this.completeRun(output);
   }

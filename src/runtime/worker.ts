@@ -14,6 +14,7 @@ import type {
   WorkflowDefinition,
 } from '../core/definition.js';
 import { BatonError, NonRetryableError, toErrorInfo } from '../core/errors.js';
+import { sinkStepIds } from '../core/graph.js';
 import type { ClaimedTask, StepOutcome, StepStatus } from '../core/types.js';
 import type { Store } from '../store/port.js';
 import { faultPoint } from './faults.js';
@@ -495,8 +496,7 @@ export function sinkOutputs(
   def: WorkflowDefinition,
   steps: Record<string, unknown>,
 ): Record<string, unknown> {
-  const needed = new Set(def.steps.flatMap((s) => s.needs));
   const out: Record<string, unknown> = {};
-  for (const s of def.steps) if (!needed.has(s.id)) out[s.id] = steps[s.id] ?? null;
+  for (const id of sinkStepIds(def.steps)) out[id] = steps[id] ?? null;
   return out;
 }

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent, Run } from '../../src/core/types.js';
 import { Baton } from '../../src/runtime/baton.js';
 import { tempDir } from '../temp-dir.js';
+import { until } from '../until.js';
 import { Ledger } from './crash-workflows.js';
 
 const children: ChildProcess[] = [];
@@ -31,20 +32,6 @@ function startWorker(dataDir: string, ledgerPath: string, faults = '') {
   );
   const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
   return { child, exited, ready };
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /**

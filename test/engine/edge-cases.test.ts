@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { workflow } from '../../src/core/builder.js';
 import { useEngines } from '../helpers.js';
+import { until } from '../until.js';
 
 const engine = useEngines();
-
-const until = async (what: string, check: () => Promise<boolean>) => {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 describe('engine edge cases', () => {
   it('runs compensations in full after the run deadline, once each, with the reason', async () => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { workflow } from '../../src/core/builder.js';
 import { NonRetryableError, RetryAfterError } from '../../src/core/errors.js';
 import { useEngines } from '../helpers.js';
+import { until } from '../until.js';
 
 const engine = useEngines();
 
@@ -306,9 +307,7 @@ describe('engine', () => {
     await expect(b.decide(run.id, 'pay', { approved: true, by: 'ann' })).rejects.toMatchObject({
       code: 'RUN_NOT_WAITING',
     });
-    for (let i = 0; i < 200 && (await b.getRun(run.id)).status !== 'waiting'; i++)
-      await new Promise((r) => setTimeout(r, 10));
-    expect((await b.getRun(run.id)).status).toBe('waiting');
+    await until('the run to wait', async () => (await b.getRun(run.id)).status === 'waiting');
     const before = await b.history(run.id);
     await expect(b.decide(run.id, 'nope', { approved: true, by: 'ann' })).rejects.toMatchObject({
       code: 'STEP_NOT_FOUND',
@@ -386,16 +385,14 @@ describe('engine', () => {
     );
     b.worker({ leaseMs: 300, pollMs: 10 });
     const run = await b.submit('cancel-me', {});
-    let children = [] as Awaited<ReturnType<typeof b.listRuns>>;
-    for (let i = 0; i < 200 && children.length === 0; i++) {
-      children = await b.listRuns({ parentRunId: run.id });
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    const children = await until('the child run', async () => {
+      const found = await b.listRuns({ parentRunId: run.id });
+      return found.length > 0 && found;
+    });
     await b.cancel(run.id, 'no longer needed', 'ops');
     expect((await b.getRun(run.id)).status).toBe('cancelled');
     expect((await b.getRun(children[0]?.id as string)).status).toBe('cancelled');
-    for (let i = 0; i < 100 && !aborted; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(aborted).toBe(true);
+    await until('the running body to be aborted', async () => aborted);
   });
 
   it('times out a step attempt through its AbortSignal', async () => {

@@ -443,6 +443,13 @@ export class SqliteRunWriter {
     queue.push({ runId: child.runId, command: { type: 'start' } });
   }
 
+  /** A task goes back to the queue without an outcome: its step, if it was running, is scheduled again. */
+  requeued(task: { run_id: string; kind: string; step_id: string }): void {
+    if (task.kind !== 'step') return;
+    this.st.requeueStep.run(task.run_id, task.step_id);
+    this.invalidate(task.run_id);
+  }
+
   /** Record an attempt that ended. */
   recordAttempt(
     task: { run_id: string; kind: string; step_id: string; item: number; attempt: number },

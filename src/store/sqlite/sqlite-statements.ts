@@ -42,6 +42,9 @@ export function prepareStatements(db: SqliteDatabase) {
          AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.run_id = ? AND d.event_id = e.id) ORDER BY id LIMIT 1`,
     ),
     dataVersion: p('PRAGMA data_version'),
+    requeueStep: p(
+      `UPDATE steps SET status = 'scheduled' WHERE run_id = ? AND step_id = ? AND status = 'running'`,
+    ),
     deliver: p('INSERT OR IGNORE INTO event_deliveries (run_id, event_id) VALUES (?, ?)'),
     insertItem: p('INSERT INTO map_items (run_id, step_id, idx, input) VALUES (?, ?, ?, ?)'),
     itemResult: p(

@@ -413,6 +413,7 @@ export class SqliteStore implements Store {
       );
       if (t.takeovers < MAX_TAKEOVERS) {
         release.run(now, t.id);
+        this.writer.requeued(t);
         continue;
       }
       // The same attempt lost its worker again and again (it may be what kills them): count it as a
@@ -476,12 +477,7 @@ export class SqliteStore implements Store {
         now + request.delayMs,
         task.id,
       );
-      if (task.kind === 'step') {
-        this.q(
-          `UPDATE steps SET status = 'scheduled' WHERE run_id = ? AND step_id = ? AND status = 'running'`,
-        ).run(task.run_id, task.step_id);
-        this.writer.invalidate(task.run_id);
-      }
+      this.writer.requeued(task);
       this.writer.insertEventRaw(
         task.run_id,
         now,
@@ -502,12 +498,7 @@ export class SqliteStore implements Store {
       const held = this.q('SELECT * FROM tasks WHERE lease_owner = ?').all(workerId) as TaskRow[];
       for (const t of held) {
         this.writer.recordAttempt(t, workerId, 'lost', t.started_at ?? now, now);
-        if (t.kind === 'step') {
-          this.q(
-            `UPDATE steps SET status = 'scheduled' WHERE run_id = ? AND step_id = ? AND status = 'running'`,
-          ).run(t.run_id, t.step_id);
-          this.writer.invalidate(t.run_id);
-        }
+        this.writer.requeued(t);
       }
       return this.q(
         'UPDATE tasks SET lease_owner = NULL, visible_at = ?, started_at = NULL WHERE lease_owner = ?',
