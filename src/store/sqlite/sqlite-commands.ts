@@ -15,9 +15,10 @@ import type {
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
 import type { ClaimedTask, Graph, Run, RunStatus, TaskKind, WorkflowVersion } from '../../core/types.js';
+import { attemptStartedData, childDeadline, claimedTask, settledSteps } from '../claims.js';
 import { newRunId, newTraceId } from '../ids.js';
+import { type RunRow, type StepRow, toRun, toStepRecord } from '../rows.js';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js';
-import { type RunRow, type StepRow, toRun, toStepRecord } from './sqlite-rows.js';
 import { prepareStatements } from './sqlite-statements.js';
 
 /** A tasks row. */
@@ -72,7 +73,7 @@ function attemptStartedEvent(
     task.stepId || null,
     task.item >= 0 ? task.item : null,
     task.attempt,
-    `{"workerId":${JSON.stringify(workerId)},"kind":"${task.kind}"${scheduled ? ',"scheduled":true' : ''}}`,
+    attemptStartedData(task.kind, workerId, scheduled),
   ];
 }
 
@@ -596,48 +597,36 @@ export class SqliteRunWriter {
     row: RunRow,
     after: Map<string, StepRecord>,
   ): ClaimedTask {
-    const steps: ClaimedTask['steps'] = {};
-    for (const rec of after.values()) {
-      if (rec.status === 'succeeded' || rec.status === 'skipped') {
-        steps[rec.stepId] = {
-          status: rec.status,
-          output: rec.outputJson === undefined ? undefined : JSON.parse(rec.outputJson),
-        };
-      }
-    }
     return this.finishClaim(
-      id,
+      String(id),
       runId,
-      task.kind,
-      task.stepId,
-      task.item,
-      task.attempt,
+      task,
       leaseExpiresAt,
       startedAt,
       row,
-      steps,
+      settledSteps(after.values()),
     );
   }
 
   /** Build the task a worker receives, reading the run's settled steps from the store. */
   claimedFromRow(task: TaskRow, leaseExpiresAt: number, startedAt: number, row: RunRow): ClaimedTask {
-    const steps: ClaimedTask['steps'] = {};
-    for (const r of this.st.stepOutputs.all(task.run_id) as {
+    const rows = this.st.stepOutputs.all(task.run_id) as {
       step_id: string;
       status: string;
       output: string | null;
-    }[]) {
-      if (r.status === 'succeeded' || r.status === 'skipped') {
-        steps[r.step_id] = { status: r.status, output: r.output === null ? undefined : JSON.parse(r.output) };
-      }
-    }
+    }[];
+    const steps = settledSteps(
+      rows.map((r) => ({
+        stepId: r.step_id,
+        status: r.status as StepRecord['status'],
+        outputJson: r.output ?? undefined,
+      })),
+    );
+    const kind = task.kind as TaskKind;
     return this.finishClaim(
       String(task.id),
       task.run_id,
-      task.kind as TaskKind,
-      task.step_id,
-      task.item,
-      task.attempt,
+      { kind, stepId: task.step_id, item: task.item, attempt: task.attempt },
       leaseExpiresAt,
       startedAt,
       row,
@@ -646,60 +635,32 @@ export class SqliteRunWriter {
   }
 
   private finishClaim(
-    id: number | string,
+    id: string,
     runId: string,
-    kind: TaskKind,
-    stepId: string,
-    item: number,
-    attempt: number,
+    task: Pick<NewTask, 'kind' | 'stepId' | 'item' | 'attempt'>,
     leaseExpiresAt: number,
     startedAt: number,
     row: RunRow,
     steps: ClaimedTask['steps'],
   ): ClaimedTask {
-    const task: ClaimedTask = {
-      id: String(id),
+    const { kind, stepId, item } = task;
+    return claimedTask({
+      id,
       kind,
       runId,
       stepId,
       item,
-      attempt,
+      attempt: task.attempt,
       leaseExpiresAt,
       startedAt,
-      run: {
-        id: row.id,
-        workflow: row.workflow,
-        versionId: row.version_id,
-        input: JSON.parse(row.input),
-        tenant: row.tenant,
-        priority: row.priority,
-        depth: row.depth,
-        traceId: row.trace_id,
-        createdAt: row.created_at,
-        ...(row.deadline_at === null ? {} : { deadlineAt: row.deadline_at }),
-        ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
-      },
+      row,
       steps,
-    };
-    if (kind === 'item') {
-      const r = this.st.itemInput.get(runId, stepId, item) as { input: string } | undefined;
-      task.itemValue = r ? JSON.parse(r.input) : undefined;
-    }
-    if (kind === 'compensate' || kind === 'finalize') {
-      const fresh = this.st.run.get(runId) as RunRow;
-      if (fresh.error) task.runError = JSON.parse(fresh.error);
-    }
-    return task;
+      itemInputJson:
+        kind === 'item'
+          ? (this.st.itemInput.get(runId, stepId, item) as { input: string } | undefined)?.input
+          : undefined,
+      runErrorJson:
+        kind === 'compensate' || kind === 'finalize' ? (this.st.run.get(runId) as RunRow).error : undefined,
+    });
   }
-}
-
-/** A child run ends by its parent's deadline, and by its own workflow's timeout if that comes first. */
-function childDeadline(
-  parentDeadline: number | null,
-  ownTimeoutMs: number | undefined,
-  now: number,
-): number | null {
-  const own = ownTimeoutMs === undefined ? null : now + ownTimeoutMs;
-  if (parentDeadline === null) return own;
-  return own === null ? parentDeadline : Math.min(parentDeadline, own);
 }

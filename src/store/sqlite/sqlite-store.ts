@@ -20,6 +20,7 @@ import type {
   StepState,
   WorkflowVersion,
 } from '../../core/types.js';
+import { lostTooOften, MAX_TAKEOVERS } from '../claims.js';
 import type {
   AttemptRecord,
   CompletionResult,
@@ -31,9 +32,6 @@ import type {
   StoreOptions,
   TaskCompletion,
 } from '../port.js';
-import { MIGRATIONS } from './migrations/index.js';
-import { SqliteRunWriter, type TaskRow } from './sqlite-commands.js';
-import type { SqliteDatabase } from './sqlite-driver.js';
 import {
   type RunRow,
   type StepRow,
@@ -43,7 +41,10 @@ import {
   toStepState,
   toVersion,
   type VersionRow,
-} from './sqlite-rows.js';
+} from '../rows.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { SqliteRunWriter, type TaskRow } from './sqlite-commands.js';
+import type { SqliteDatabase } from './sqlite-driver.js';
 
 /** Options of the SQLite adapter. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -59,9 +60,6 @@ export interface SqliteStoreOptions extends StoreOptions {
   /** Largest number of completions in one group commit. @defaultValue 512 */
   maxBatch?: number;
 }
-
-/** Lease expiries one attempt may survive before it counts as failed. */
-const MAX_TAKEOVERS = 2;
 
 /** A write waiting for the next group commit. */
 interface PendingWrite {
@@ -416,22 +414,13 @@ export class SqliteStore implements Store {
         this.writer.requeued(t);
         continue;
       }
-      // The same attempt lost its worker again and again (it may be what kills them): count it as a
-      // failed attempt, so the step's retry policy bounds it.
       this.q('DELETE FROM tasks WHERE id = ?').run(t.id);
       this.writer.apply(
         t.run_id,
         {
           type: 'task-finished',
           task: { kind: t.kind as ClaimedTask['kind'], stepId: t.step_id, item: t.item, attempt: t.attempt },
-          outcome: {
-            type: 'failed',
-            error: {
-              code: 'WORKER_LOST_LEASE',
-              message: `attempt ${t.attempt} lost its worker ${t.takeovers + 1} times (crash or stall in the step?)`,
-              retryable: true,
-            },
-          },
+          outcome: lostTooOften(t.attempt, t.takeovers + 1),
         },
         now,
       );

@@ -1,6 +1,6 @@
-import type { StepRecord } from '../../core/commands.js';
-import type { HistoryEvent, Run, StepState, WorkflowVersion } from '../../core/types.js';
-import type { AttemptRecord } from '../port.js';
+import type { StepRecord } from '../core/commands.js';
+import type { HistoryEvent, Run, StepState, WorkflowVersion } from '../core/types.js';
+import type { AttemptRecord } from './port.js';
 
 /** A `runs` row. */
 export interface RunRow {
