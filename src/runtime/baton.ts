@@ -18,7 +18,8 @@ import type {
 } from '../core/types.js';
 import { TERMINAL_RUN_STATUSES } from '../core/types.js';
 import { compileSpec, parseSpecText } from '../spec/index.js';
-import type { AttemptRecord, PruneResult, RunFilter, Store } from '../store/port.js';
+import type { AttemptRecord, NewRun, PruneResult, RunFilter, Store, StoreOptions } from '../store/port.js';
+import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { BUILTIN_KINDS } from './kinds/builtin-kinds.js';
 import type { StepKind } from './kinds/step-kind.js';
@@ -27,8 +28,14 @@ import { type ExecutableVersion, type VersionResolver, Worker, type WorkerOption
 
 /** Options of {@link Baton.open}. */
 export interface BatonOptions {
-  /** A store; by default SQLite at `dataDir/baton.db`. */
+  /** A store; by default Postgres when `databaseUrl` is set, else SQLite at `dataDir/baton.db`. */
   store?: Store;
+  /** `postgres://…`: run on Postgres, shared by any number of worker processes. */
+  databaseUrl?: string;
+  /** The Postgres schema of Baton's tables. @defaultValue the connection's (`public`) */
+  databaseSchema?: string;
+  /** Most tasks of one tenant running at once across all workers (see {@link StoreOptions}). */
+  tenantConcurrency?: StoreOptions['tenantConcurrency'];
   /** Where the embedded store lives. @defaultValue './.baton' */
   dataDir?: string;
   /** Durability of the embedded store (see the SQLite adapter). @defaultValue 'full' */
@@ -49,6 +56,8 @@ export interface SubmitOptions {
   tags?: string[];
   /** Wall-clock bound of this run (ms), overriding the workflow's. */
   timeoutMs?: number;
+  /** At most `limit` tasks of runs sharing `key` at once, across all workers (see {@link NewRun}). */
+  concurrency?: { key: string; limit: number };
 }
 
 /** The engine. */
@@ -65,12 +74,21 @@ export class Baton implements VersionResolver {
 
   /** Opens the engine on a store (SQLite in `./.baton` by default), migrating it if needed. */
   static async open(options: BatonOptions = {}): Promise<Baton> {
+    const limits =
+      options.tenantConcurrency === undefined ? {} : { tenantConcurrency: options.tenantConcurrency };
     const store =
       options.store ??
-      new SqliteStore({
-        path: join(options.dataDir ?? '.baton', 'baton.db'),
-        durability: options.durability ?? 'full',
-      });
+      (options.databaseUrl
+        ? new PostgresStore({
+            connectionString: options.databaseUrl,
+            ...(options.databaseSchema === undefined ? {} : { schema: options.databaseSchema }),
+            ...limits,
+          })
+        : new SqliteStore({
+            path: join(options.dataDir ?? '.baton', 'baton.db'),
+            durability: options.durability ?? 'full',
+            ...limits,
+          }));
     await store.init();
     const baton = new Baton(store);
     for (const kind of [...BUILTIN_KINDS, ...(options.kinds ?? [])]) baton.kinds.set(kind.kind, kind);
@@ -202,6 +220,7 @@ export class Baton implements VersionResolver {
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
         ...(options.tags === undefined ? {} : { tags: options.tags }),
+        ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
         ...(timeoutMs === undefined ? {} : { deadlineAt: Date.now() + timeoutMs }),
         ...(worker && granted > 0
           ? { dispatchTo: { workerId: worker.id, limit: granted, leaseMs: worker.lease } }

@@ -44,7 +44,10 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Lease renewal interval. @defaultValue leaseMs / 3 */
   heartbeatMs?: number;
-  /** Idle poll interval for work written by other processes. @defaultValue 250 */
+  /**
+   * Idle poll interval for work written by other processes. @defaultValue the store's `idlePollMs`
+   * (2 s on Postgres with LISTEN up), else 250
+   */
   pollMs?: number;
   /** Retention: prune runs finished longer ago than this (ms), 10 s after start and then hourly; off when undefined. */
   retentionMs?: number;
@@ -65,7 +68,7 @@ export class Worker {
   private readonly concurrency: number;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
-  private readonly pollMs: number;
+  private readonly ownPollMs: number | undefined;
   private readonly inflight = new Map<string, InFlight>();
   private timerWake: (() => void) | undefined;
   /** The last claim found fewer ready tasks than it could take. */
@@ -91,7 +94,7 @@ export class Worker {
     this.concurrency = options.concurrency ?? 50;
     this.leaseMs = options.leaseMs ?? 5000;
     this.heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseMs / 3));
-    this.pollMs = options.pollMs ?? 250;
+    this.ownPollMs = options.pollMs;
     this.env = { now: () => Date.now(), childDefinition: (w, v) => versions.childDefinition(w, v) };
   }
 
@@ -175,6 +178,11 @@ export class Worker {
     for (const f of this.inflight.values())
       f.abort.abort(new BatonError('WORKER_LOST_LEASE', 'the worker is stopping'));
     await this.store.releaseLeases(this.id).catch(() => undefined);
+  }
+
+  /** The worker's own setting, else the store's (slow while it wakes workers itself), else 250 ms. */
+  private get pollMs(): number {
+    return this.ownPollMs ?? this.store.idlePollMs ?? 250;
   }
 
   private poke(): void {

@@ -3,7 +3,7 @@
  * transaction type crosses it; each adapter owns its connections and transactions, and runs the
  * core state machine ({@link reduceRun}) inside the transaction that writes its result.
  *
- * Adapters: `store/sqlite/` (embedded default). Every adapter must pass the conformance suite in
+ * Adapters: `store/sqlite/` (embedded default) and `store/postgres/` (many workers on many machines). Every adapter must pass the conformance suite in
  * `store/conformance.ts`.
  * @module
  */
@@ -45,6 +45,11 @@ export interface NewRun {
   /** Absolute deadline (ms since epoch) after which the run fails with `RUN_TIMEOUT`. */
   deadlineAt?: number;
   traceId?: string;
+  /**
+   * At most `limit` tasks of runs sharing `key` run at once, across all workers (a customer's runs, say).
+   * Adapters that claim fairly enforce it; its tasks are then always claimed, never dispatched directly.
+   */
+  concurrency?: { key: string; limit: number };
   /** Lease the run's first tasks to this worker in the same transaction (a submit in the worker's process). */
   dispatchTo?: { workerId: string; limit: number; leaseMs: number };
 }
@@ -113,10 +118,21 @@ export interface StoreOptions {
   now?: () => number;
   /** Randomness for retry jitter, for tests. @defaultValue Math.random */
   random?: () => number;
+  /**
+   * Most tasks of one tenant leased at once, across all workers: a number for every tenant, or per
+   * tenant name with `'*'` for the others. Unlimited when omitted.
+   */
+  tenantConcurrency?: number | Record<string, number>;
 }
 
 /** The engine's storage port. */
 export interface Store {
+  /**
+   * How often an idle worker should poll this store, when the adapter has its own wake-ups (Postgres
+   * `LISTEN`): workers poll slowly while they work. Undefined: the worker's own setting.
+   */
+  readonly idlePollMs?: number;
+
   /** Apply migrations; safe to call from many processes at once. */
   init(): Promise<void>;
   close(): Promise<void>;

@@ -24,6 +24,9 @@ export interface RunRow {
   started_at: number | null;
   finished_at: number | null;
   deadline_at: number | null;
+  /** Runs sharing a key share a limit on tasks leased at once (adapters with fair claims). */
+  concurrency_key?: string | null;
+  concurrency_limit?: number | null;
 }
 
 /** A `steps` row. */

@@ -1,0 +1,4 @@
+import { sql as m0001 } from './0001-init.js';
+
+/** Numbered, append-only migrations of the Postgres adapter; position + 1 is the schema version. */
+export const MIGRATIONS: readonly string[] = [m0001];

@@ -1,0 +1,812 @@
+/**
+ * Applies state-machine commands inside one Postgres transaction: lock the run's row, reduce, write the
+ * whole transition in one statement (writable CTEs), follow up on other runs (parents, children), and
+ * lease new tasks to the worker that asked for them.
+ *
+ * Lock order, which keeps transactions from deadlocking: a transaction locks the rows of the runs it
+ * touches (sorted by id, or with SKIP LOCKED) before it touches their tasks, steps, timers or waits.
+ * Follow-ups to other runs (a parent told its child finished) break the order; Postgres detects the rare
+ * deadlock that follows and the store retries the transaction.
+ * @module
+ */
+import type {
+  MachineContext,
+  NewTask,
+  RunCommand,
+  RunSnapshot,
+  StepRecord,
+  Transition,
+} from '../../core/commands.js';
+import { BatonError, type ErrorCode } from '../../core/errors.js';
+import { reduceRun } from '../../core/machine.js';
+import type { ClaimedTask, Graph, Run, RunStatus, WorkflowVersion } from '../../core/types.js';
+import { attemptStartedData, childDeadline, claimedTask, settledSteps } from '../claims.js';
+import { newRunId, newTraceId } from '../ids.js';
+import { type RunRow, type StepRow, toRun, toStepRecord } from '../rows.js';
+import type { PgQueryable } from './postgres-driver.js';
+
+/** A tasks row. */
+export interface TaskRow {
+  id: number;
+  run_id: string;
+  kind: string;
+  step_id: string;
+  item: number;
+  attempt: number;
+  priority: number;
+  tenant: string;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  visible_at: number;
+  lease_owner: string | null;
+  takeovers: number;
+  started_at: number | null;
+}
+
+/** Who gets successor tasks leased in the same transaction. */
+export interface DispatchTarget {
+  workerId: string;
+  limit: number;
+  leaseMs: number;
+}
+
+/** What the transaction needs from its store. */
+export interface WriterDependencies {
+  random: () => number;
+  maxPayloadBytes: number;
+  version: (id: string) => Promise<WorkflowVersion | undefined>;
+  latestVersion: (workflow: string) => Promise<WorkflowVersion | undefined>;
+  /** True when a run's tasks are under a concurrency limit: successors then queue for a fair claim. */
+  limited: (row: RunRow) => boolean;
+}
+
+/** The channel workers LISTEN on; the payload is `t` when timers were written. */
+export const WORK_CHANNEL = 'baton_work';
+
+const s = (json: unknown): string | null => (json === undefined ? null : JSON.stringify(json));
+
+interface Loaded {
+  row: RunRow;
+  snapshot: RunSnapshot;
+}
+
+/** A history row without its run: at, type, step, item, attempt, data. */
+type EventRow = [number, string, string | null, number | null, number | null, string | null];
+
+/** Builds one statement out of writable CTEs; every CTE sees the rows as they were before the statement. */
+class Statement {
+  readonly params: unknown[] = [];
+  private readonly ctes: string[] = [];
+  private returning = 'NULL::json AS leased';
+  private kept: string[] = [];
+  private notify: string | undefined;
+
+  p(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  /** Reference a parameter in the final select, so it has a type even if no CTE uses it. */
+  keep(param: string, type: string): void {
+    this.kept.push(`${param}::${type}`);
+  }
+
+  add(sql: string): void {
+    this.ctes.push(`w${this.ctes.length} AS (${sql})`);
+  }
+
+  /** The leased tasks this statement inserts, returned as `[[id, kind, step_id, item], …]`. */
+  returnLeased(sql: string): void {
+    this.ctes.push(`leased AS (${sql})`);
+    this.returning = `(SELECT json_agg(json_build_array(id, kind, step_id, item)) FROM leased WHERE lease_owner IS NOT NULL) AS leased`;
+  }
+
+  notifyWork(timers: boolean): void {
+    this.notify = timers ? 't' : (this.notify ?? 'w');
+  }
+
+  get empty(): boolean {
+    return this.ctes.length === 0 && this.notify === undefined;
+  }
+
+  text(): string {
+    const n = this.notify === undefined ? '' : `, pg_notify('${WORK_CHANNEL}', '${this.notify}')`;
+    const kept = this.kept.length ? `, ${this.kept.join(', ')}` : '';
+    return `${this.ctes.length ? `WITH ${this.ctes.join(',\n')} ` : ''}SELECT ${this.returning}${kept}${n}`;
+  }
+}
+
+/** Multi-row inserts through `unnest`, one array per column. */
+function unnest(st: Statement, columns: [string, string][], rows: unknown[][]): string {
+  const arrays = columns.map(([, type], i) => `${st.p(rows.map((r) => r[i] ?? null))}::${type}[]`);
+  return `SELECT * FROM unnest(${arrays.join(', ')}) AS x(${columns.map(([c]) => c).join(', ')})`;
+}
+
+/** One transaction of the Postgres adapter. Runs are locked as they are first touched. */
+export class PgRunTransaction {
+  private readonly loaded = new Map<string, Loaded>();
+  /** Runs that reached a terminal status; announced once the transaction commits. */
+  readonly finished: { id: string; status: RunStatus }[] = [];
+  /** What the transaction wrote that idle workers may want: told in this process after the commit. */
+  readonly wrote = { tasks: false, timers: false };
+
+  constructor(
+    readonly db: PgQueryable,
+    private readonly deps: WriterDependencies,
+    readonly now: number,
+  ) {}
+
+  private context(): MachineContext {
+    const now = this.now;
+    return {
+      now,
+      random: this.deps.random,
+      newId: () => newRunId(now),
+      maxPayloadBytes: this.deps.maxPayloadBytes,
+    };
+  }
+
+  /** Lock the rows of these runs (sorted, so two transactions cannot wait on each other) and load them. */
+  async lock(runIds: Iterable<string>): Promise<void> {
+    const ids = [...new Set(runIds)].filter((id) => !this.loaded.has(id)).sort();
+    if (ids.length === 0) return;
+    const runs = await this.db.query<RunRow>(
+      'SELECT * FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+      [ids],
+    );
+    if (runs.rows.length === 0) return;
+    const steps = await this.db.query<StepRow>('SELECT * FROM steps WHERE run_id = ANY($1::text[])', [
+      runs.rows.map((r) => r.id),
+    ]);
+    const byRun = new Map<string, Map<string, StepRecord>>();
+    for (const r of runs.rows) byRun.set(r.id, new Map());
+    for (const r of steps.rows) byRun.get(r.run_id)?.set(r.step_id, toStepRecord(r));
+    for (const row of runs.rows) this.remember(row, byRun.get(row.id) as Map<string, StepRecord>);
+  }
+
+  /** A run's row, if this transaction locked it. */
+  row(runId: string): RunRow | undefined {
+    return this.loaded.get(runId)?.row;
+  }
+
+  /** The step records of a run this transaction locked. */
+  steps(runId: string): Map<string, StepRecord> | undefined {
+    return this.loaded.get(runId)?.snapshot.steps;
+  }
+
+  private remember(row: RunRow, steps: Map<string, StepRecord>): void {
+    const { input: _i, output: _o, ...run } = toRun({ ...row, input: 'null', output: null });
+    this.loaded.set(row.id, { row, snapshot: { run, steps } });
+  }
+
+  private async graphOf(versionId: string): Promise<Graph> {
+    const version = await this.deps.version(versionId);
+    if (!version) {
+      throw new BatonError('VERSION_NOT_FOUND', `workflow version ${versionId} is missing from the store`, {
+        hint: 'The store may have been pruned by hand; restore it or cancel the run',
+      });
+    }
+    return version.graph;
+  }
+
+  /**
+   * Apply `command` to run `runId` and everything it sets off. Throws a {@link BatonError}, having
+   * written nothing, if the first command is rejected.
+   */
+  async apply(runId: string, command: RunCommand, dispatch?: DispatchTarget): Promise<ClaimedTask[]> {
+    const queue: { runId: string; command: RunCommand }[] = [{ runId, command }];
+    const dispatched: ClaimedTask[] = [];
+    let first = true;
+    let budget = dispatch?.limit ?? 0;
+    while (queue.length > 0) {
+      const next = queue.shift() as { runId: string; command: RunCommand };
+      await this.lock([next.runId]);
+      const loaded = this.loaded.get(next.runId);
+      if (!loaded) {
+        if (first) {
+          throw new BatonError('RUN_NOT_FOUND', `run ${next.runId} does not exist`, {
+            hint: 'List runs with `baton runs list`',
+          });
+        }
+        continue;
+      }
+      const t = reduceRun(
+        await this.graphOf(loaded.row.version_id),
+        loaded.snapshot,
+        next.command,
+        this.context(),
+      );
+      if (t.rejected) {
+        if (first) {
+          throw new BatonError(t.rejected.code as ErrorCode, t.rejected.message, {
+            details: t.rejected.details,
+          });
+        }
+        continue;
+      }
+      first = false;
+      // A run under a concurrency limit takes at most the slot its finished task gave back.
+      const limit = dispatch && this.deps.limited(loaded.row) ? Math.min(budget, 1) : budget;
+      const leased = await this.write(loaded, t, queue, dispatch ? { ...dispatch, limit } : undefined);
+      budget -= leased.length;
+      dispatched.push(...leased);
+    }
+    return dispatched;
+  }
+
+  private async write(
+    loaded: Loaded,
+    t: Transition,
+    queue: { runId: string; command: RunCommand }[],
+    dispatch: DispatchTarget | undefined,
+  ): Promise<ClaimedTask[]> {
+    const { row, snapshot } = loaded;
+    const runId = row.id;
+    const now = this.now;
+    const st = new Statement();
+    const r = st.p(runId);
+    st.keep(r, 'text');
+
+    // A wait re-armed for a step whose old wait this transition removes: remove first, in its own statement,
+    // because two CTEs of one statement must not touch the same row.
+    if (t.removeWaits && t.waits.length > 0) {
+      await this.db.query(
+        'all' in t.removeWaits
+          ? 'DELETE FROM waits WHERE run_id = $1'
+          : 'DELETE FROM waits WHERE run_id = $1 AND step_id = ANY($2::text[])',
+        'all' in t.removeWaits ? [runId] : [runId, t.removeWaits.stepIds],
+      );
+    } else if (t.removeWaits) {
+      st.add(
+        'all' in t.removeWaits
+          ? `DELETE FROM waits WHERE run_id = ${r}`
+          : `DELETE FROM waits WHERE run_id = ${r} AND step_id = ANY(${st.p(t.removeWaits.stepIds)}::text[])`,
+      );
+    }
+    if (t.removeTasks) {
+      const which =
+        'all' in t.removeTasks ? '' : ` AND step_id = ANY(${st.p(t.removeTasks.stepIds)}::text[])`;
+      st.add(
+        `INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at)
+           SELECT run_id, kind, step_id, item, attempt, lease_owner, 'cancelled', COALESCE(started_at, ${now}), ${now}
+           FROM tasks WHERE run_id = ${r}${which} AND lease_owner IS NOT NULL`,
+      );
+      st.add(`DELETE FROM tasks WHERE run_id = ${r}${which}`);
+    }
+    if (t.removeTimers) {
+      st.add(
+        'all' in t.removeTimers
+          ? `DELETE FROM timers WHERE run_id = ${r}`
+          : `DELETE FROM timers WHERE run_id = ${r} AND step_id = ANY(${st.p(t.removeTimers.stepIds)}::text[])`,
+      );
+    }
+
+    // Which new tasks this worker takes, so their step rows are written once, as running.
+    let granted = 0;
+    const leases = t.tasks.map((task) => {
+      const lease = dispatch !== undefined && task.delayMs === 0 && granted < dispatch.limit;
+      if (lease) granted++;
+      return lease;
+    });
+    const startedSteps = new Map<string, number>();
+    t.tasks.forEach((task, i) => {
+      if (leases[i] && task.kind === 'step') startedSteps.set(task.stepId, task.attempt);
+    });
+    const written = new Map<string, StepRecord>();
+    for (const plain of t.steps) {
+      const started = startedSteps.get(plain.stepId);
+      written.set(
+        plain.stepId,
+        started === undefined
+          ? plain
+          : { ...plain, status: 'running', attempt: started, startedAt: plain.startedAt ?? now },
+      );
+    }
+    if (t.aggregateMap) {
+      const { stepId, collect } = t.aggregateMap;
+      const outputJson = await this.aggregateMap(runId, stepId, collect, t.itemResults);
+      const rec = written.get(stepId) ?? snapshot.steps.get(stepId);
+      if (rec) written.set(stepId, { ...rec, outputJson });
+    }
+    if (written.size > 0) {
+      const rows = [...written.values()].map((rec) => [
+        runId,
+        rec.stepId,
+        rec.status,
+        rec.attempt,
+        rec.outputJson,
+        s(rec.error),
+        rec.startedAt,
+        rec.finishedAt,
+        rec.seq,
+        s(rec.wait),
+        s(rec.map),
+        rec.compensation,
+        rec.compensationAttempt,
+      ]);
+      st.add(
+        `INSERT INTO steps (run_id, step_id, status, attempt, output, error, started_at, finished_at, seq, wait, map, compensation, compensation_attempt)
+         ${unnest(st, STEP_COLUMNS, rows)}
+         ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, output = excluded.output,
+           error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at, seq = excluded.seq,
+           wait = excluded.wait, map = excluded.map, compensation = excluded.compensation, compensation_attempt = excluded.compensation_attempt`,
+      );
+    }
+    if (t.items && t.items.values.length > 0) {
+      const items = t.items;
+      st.add(
+        `INSERT INTO map_items (run_id, step_id, idx, input)
+         SELECT ${r}, ${st.p(items.stepId)}, x.idx, x.input FROM ${unnest(
+           st,
+           [
+             ['idx', 'int'],
+             ['input', 'text'],
+           ],
+           items.values.map((v, i) => [i, JSON.stringify(v === undefined ? null : v)]),
+         ).slice('SELECT * FROM '.length)}`,
+      );
+    }
+    if (t.itemResults.length > 0) {
+      st.add(
+        `UPDATE map_items m SET ok = x.ok, output = x.output, error = x.error FROM ${unnest(
+          st,
+          [
+            ['step_id', 'text'],
+            ['idx', 'int'],
+            ['ok', 'boolean'],
+            ['output', 'text'],
+            ['error', 'text'],
+          ],
+          t.itemResults.map((i) => [i.stepId, i.index, i.ok, i.outputJson, s(i.error)]),
+        ).slice('SELECT * FROM '.length)} WHERE m.run_id = ${r} AND m.step_id = x.step_id AND m.idx = x.idx`,
+      );
+    }
+
+    let nextRow = row;
+    if (t.run) {
+      const u = t.run;
+      nextRow = {
+        ...row,
+        status: u.status ?? row.status,
+        phase: u.phase ?? row.phase,
+        error: u.error === undefined ? row.error : s(u.error ?? undefined),
+        output: u.outputJson ?? row.output,
+        started_at: u.startedAt ?? row.started_at,
+        finished_at: u.finishedAt ?? row.finished_at,
+      };
+      st.add(
+        `UPDATE runs SET status = ${st.p(nextRow.status)}, phase = ${st.p(nextRow.phase)}, error = ${st.p(nextRow.error)},
+           output = ${st.p(nextRow.output)}, started_at = ${st.p(nextRow.started_at)}, finished_at = ${st.p(nextRow.finished_at)}
+         WHERE id = ${r}`,
+      );
+    }
+
+    // A step this worker starts in this transaction was scheduled at this same instant: its
+    // `attempt-started` says so (`scheduled: true`), and a separate `step-scheduled` would repeat it.
+    const events: [string, ...EventRow][] = (
+      startedSteps.size === 0
+        ? t.events
+        : t.events.filter((e) => !(e.type === 'step-scheduled' && startedSteps.has(e.stepId as string)))
+    ).map((e) => [
+      runId,
+      e.at ?? now,
+      e.type,
+      e.stepId ?? null,
+      e.item ?? null,
+      e.attempt ?? null,
+      s(e.data),
+    ]);
+
+    if (t.tasks.length > 0) {
+      const taskRows = t.tasks.map((task, i) => {
+        const lease = leases[i] === true && dispatch !== undefined;
+        if (lease) {
+          events.push([
+            runId,
+            now,
+            'attempt-started',
+            task.stepId || null,
+            task.item >= 0 ? task.item : null,
+            task.attempt,
+            attemptStartedData(task.kind, dispatch.workerId, task.kind === 'step' && task.attempt === 1),
+          ]);
+        } else {
+          st.notifyWork(false);
+          this.wrote.tasks = true;
+        }
+        return [
+          task.kind,
+          task.stepId,
+          task.item,
+          task.attempt,
+          lease ? now + dispatch.leaseMs : now + task.delayMs,
+          lease ? dispatch.workerId : null,
+          lease ? now : null,
+        ];
+      });
+      const insert = `INSERT INTO tasks (run_id, kind, step_id, item, attempt, priority, tenant, concurrency_key, concurrency_limit, visible_at, lease_owner, started_at)
+         SELECT ${r}, x.kind, x.step_id, x.item, x.attempt, ${st.p(row.priority)}, ${st.p(row.tenant)}, ${st.p(row.concurrency_key ?? null)},
+           ${st.p(row.concurrency_limit ?? null)}::int, x.visible_at, x.lease_owner, x.started_at FROM ${unnest(st, TASK_COLUMNS, taskRows).slice('SELECT * FROM '.length)}`;
+      if (granted > 0) st.returnLeased(`${insert} RETURNING id, kind, step_id, item, lease_owner`);
+      else st.add(insert);
+    }
+    if (t.timers.length > 0) {
+      st.add(
+        `INSERT INTO timers (run_id, step_id, kind, fire_at) SELECT ${r}, x.step_id, x.kind, x.fire_at FROM ${unnest(
+          st,
+          [
+            ['step_id', 'text'],
+            ['kind', 'text'],
+            ['fire_at', 'bigint'],
+          ],
+          t.timers.map((tm) => [tm.stepId, tm.kind, tm.fireAt]),
+        ).slice('SELECT * FROM '.length)}`,
+      );
+      st.notifyWork(true);
+      this.wrote.timers = true;
+    }
+    if (t.waits.length > 0) {
+      st.add(
+        `INSERT INTO waits (run_id, step_id, key, since) SELECT ${r}, x.step_id, x.key, x.since FROM ${unnest(
+          st,
+          [
+            ['step_id', 'text'],
+            ['key', 'text'],
+            ['since', 'bigint'],
+          ],
+          t.waits.map((w) => [w.stepId, w.key, w.since]),
+        ).slice(
+          'SELECT * FROM '.length,
+        )} ON CONFLICT (run_id, step_id) DO UPDATE SET key = excluded.key, since = excluded.since`,
+      );
+    }
+
+    // Children: their rows go in with this statement; each starts by a queued command.
+    const children: RunRow[] = [];
+    for (const child of t.children) {
+      const version = child.version
+        ? await this.deps.version(child.version)
+        : await this.deps.latestVersion(child.workflow);
+      if (!version || version.workflow !== child.workflow) {
+        queue.push({
+          runId,
+          command: {
+            type: 'child-finished',
+            stepId: child.stepId,
+            childRunId: child.runId,
+            status: 'failed',
+            error: {
+              code: child.version ? 'VERSION_NOT_FOUND' : 'WORKFLOW_NOT_FOUND',
+              message: `child workflow ${child.version ?? child.workflow} is not registered`,
+            },
+          },
+        });
+        continue;
+      }
+      children.push(
+        newRunRow({
+          id: child.runId,
+          workflow: child.workflow,
+          versionId: version.id,
+          input: JSON.stringify(child.input === undefined ? null : child.input),
+          priority: row.priority,
+          tenant: row.tenant,
+          idempotencyKey: null,
+          parentRunId: runId,
+          parentStepId: child.stepId,
+          depth: row.depth + 1,
+          traceId: row.trace_id,
+          tags: '[]',
+          createdAt: now,
+          deadlineAt: childDeadline(row.deadline_at, version.graph.runTimeoutMs, now),
+          concurrencyKey: row.concurrency_key ?? null,
+          concurrencyLimit: row.concurrency_limit ?? null,
+        }),
+      );
+      events.push([
+        child.runId,
+        now,
+        'run-created',
+        null,
+        null,
+        null,
+        JSON.stringify({ parentRunId: runId, parentStepId: child.stepId }),
+      ]);
+    }
+    if (children.length > 0) insertRuns(st, children);
+    if (events.length > 0) insertHistory(st, events);
+
+    const result = await this.db.query<{ leased: [number, string, string, number][] | null }>(
+      st.text(),
+      st.params,
+    );
+
+    const after = new Map(snapshot.steps);
+    for (const rec of written.values()) after.set(rec.stepId, rec);
+    this.remember(nextRow, after);
+    for (const child of children) this.remember(child, new Map());
+    const status = t.run?.status;
+    if (status === 'succeeded' || status === 'failed' || status === 'cancelled')
+      this.finished.push({ id: runId, status });
+
+    for (const wait of t.waits) await this.deliverEarlyEvent(runId, wait, queue);
+    for (const child of children) queue.push({ runId: child.id, command: { type: 'start' } });
+    queue.push(...t.followUps);
+    return this.leasedTasks(result.rows[0]?.leased ?? [], nextRow, after, t, dispatch);
+  }
+
+  /** An event that arrived after the run began but before it reached this wait counts. */
+  private async deliverEarlyEvent(
+    runId: string,
+    wait: { stepId: string; key: string; since: number },
+    queue: { runId: string; command: RunCommand }[],
+  ): Promise<void> {
+    // Taken by publishers too: either the publisher sees this wait, or this sees its event.
+    await this.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.event:${wait.key}`]);
+    const early = await this.db.query<{ id: number; payload: string }>(
+      `SELECT id, payload FROM events e WHERE key = $1 AND at >= $2
+         AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.run_id = $3 AND d.event_id = e.id) ORDER BY id LIMIT 1`,
+      [wait.key, wait.since, runId],
+    );
+    const event = early.rows[0];
+    if (!event) return;
+    await this.deliver(runId, event.id);
+    queue.push({
+      runId,
+      command: { type: 'event', stepId: wait.stepId, key: wait.key, payload: JSON.parse(event.payload) },
+    });
+  }
+
+  /** Record that a run consumed an event, so a later wait on the same key needs a new one. */
+  async deliver(runId: string, eventId: number): Promise<void> {
+    await this.db.query(
+      'INSERT INTO event_deliveries (run_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [runId, eventId],
+    );
+  }
+
+  private async aggregateMap(
+    runId: string,
+    stepId: string,
+    collect: boolean,
+    pending: Transition['itemResults'],
+  ): Promise<string> {
+    const rows = await this.db.query<{
+      idx: number;
+      ok: boolean | null;
+      output: string | null;
+      error: string | null;
+    }>('SELECT idx, ok, output, error FROM map_items WHERE run_id = $1 AND step_id = $2 ORDER BY idx', [
+      runId,
+      stepId,
+    ]);
+    // Results of this same transition are not written yet.
+    const fresh = new Map(pending.filter((p) => p.stepId === stepId).map((p) => [p.index, p]));
+    const parts = rows.rows.map((row) => {
+      const p = fresh.get(row.idx);
+      const ok = p ? p.ok : row.ok;
+      const output = p ? (p.outputJson ?? null) : row.output;
+      const error = p ? s(p.error) : row.error;
+      if (!collect) return output ?? 'null';
+      return ok ? `{"ok":true,"value":${output ?? 'null'}}` : `{"ok":false,"error":${error ?? 'null'}}`;
+    });
+    return `[${parts.join(',')}]`;
+  }
+
+  private async leasedTasks(
+    leased: [number, string, string, number][],
+    row: RunRow,
+    after: Map<string, StepRecord>,
+    t: Transition,
+    dispatch: DispatchTarget | undefined,
+  ): Promise<ClaimedTask[]> {
+    if (leased.length === 0 || !dispatch) return [];
+    const steps = settledSteps(after.values());
+    const inputs = new Map<string, string>();
+    const missing = leased.filter(([, kind, stepId]) => kind === 'item' && t.items?.stepId !== stepId);
+    if (missing.length > 0) {
+      const rows = await this.db.query<{ step_id: string; idx: number; input: string }>(
+        `SELECT step_id, idx, input FROM map_items WHERE run_id = $1 AND (step_id, idx) IN
+           (SELECT * FROM unnest($2::text[], $3::int[]))`,
+        [row.id, missing.map((m) => m[2]), missing.map((m) => m[3])],
+      );
+      for (const r of rows.rows) inputs.set(`${r.step_id}:${r.idx}`, r.input);
+    }
+    return leased.map(([id, kind, stepId, item]) => {
+      const fromTransition = t.items?.stepId === stepId ? t.items.values[item] : undefined;
+      return claimedTask({
+        id: String(id),
+        kind: kind as ClaimedTask['kind'],
+        runId: row.id,
+        stepId,
+        item,
+        attempt: (t.tasks.find((x) => x.kind === kind && x.stepId === stepId && x.item === item) as NewTask)
+          .attempt,
+        leaseExpiresAt: this.now + dispatch.leaseMs,
+        startedAt: this.now,
+        row,
+        steps,
+        itemInputJson:
+          kind !== 'item'
+            ? undefined
+            : t.items?.stepId === stepId
+              ? JSON.stringify(fromTransition === undefined ? null : fromTransition)
+              : inputs.get(`${stepId}:${item}`),
+        runErrorJson: row.error,
+      });
+    });
+  }
+
+  /** Create a run row and start it. */
+  async createRun(
+    request: {
+      id: string;
+      workflow: string;
+      version: WorkflowVersion;
+      input: string;
+      priority: number;
+      tenant: string;
+      idempotencyKey?: string;
+      tags: string[];
+      deadlineAt?: number;
+      traceId?: string;
+      concurrency?: { key: string; limit: number };
+    },
+    dispatch?: DispatchTarget,
+  ): Promise<{ run: Run; dispatched: ClaimedTask[] }> {
+    const row = newRunRow({
+      id: request.id,
+      workflow: request.workflow,
+      versionId: request.version.id,
+      input: request.input,
+      priority: request.priority,
+      tenant: request.tenant,
+      idempotencyKey: request.idempotencyKey ?? null,
+      parentRunId: null,
+      parentStepId: null,
+      depth: 0,
+      traceId: request.traceId ?? newTraceId(),
+      tags: JSON.stringify(request.tags),
+      createdAt: this.now,
+      deadlineAt: request.deadlineAt ?? null,
+      concurrencyKey: request.concurrency?.key ?? null,
+      concurrencyLimit: request.concurrency?.limit ?? null,
+    });
+    const st = new Statement();
+    insertRuns(st, [row]);
+    insertHistory(st, [
+      [row.id, this.now, 'run-created', null, null, null, JSON.stringify({ versionId: request.version.id })],
+    ]);
+    await this.db.query(st.text(), st.params);
+    this.remember(row, new Map());
+    const dispatched = await this.apply(
+      row.id,
+      { type: 'start' },
+      dispatch && !this.deps.limited(row) ? dispatch : undefined,
+    );
+    return { run: toRun(this.loaded.get(row.id)?.row as RunRow), dispatched };
+  }
+}
+
+const STEP_COLUMNS: [string, string][] = [
+  ['run_id', 'text'],
+  ['step_id', 'text'],
+  ['status', 'text'],
+  ['attempt', 'int'],
+  ['output', 'text'],
+  ['error', 'text'],
+  ['started_at', 'bigint'],
+  ['finished_at', 'bigint'],
+  ['seq', 'int'],
+  ['wait', 'text'],
+  ['map', 'text'],
+  ['compensation', 'text'],
+  ['compensation_attempt', 'int'],
+];
+
+const TASK_COLUMNS: [string, string][] = [
+  ['kind', 'text'],
+  ['step_id', 'text'],
+  ['item', 'int'],
+  ['attempt', 'int'],
+  ['visible_at', 'bigint'],
+  ['lease_owner', 'text'],
+  ['started_at', 'bigint'],
+];
+
+const RUN_COLUMNS: [keyof RunRow & string, string][] = [
+  ['id', 'text'],
+  ['workflow', 'text'],
+  ['version_id', 'text'],
+  ['status', 'text'],
+  ['phase', 'text'],
+  ['input', 'text'],
+  ['priority', 'int'],
+  ['tenant', 'text'],
+  ['idempotency_key', 'text'],
+  ['parent_run_id', 'text'],
+  ['parent_step_id', 'text'],
+  ['depth', 'int'],
+  ['trace_id', 'text'],
+  ['tags', 'text'],
+  ['created_at', 'bigint'],
+  ['deadline_at', 'bigint'],
+  ['concurrency_key', 'text'],
+  ['concurrency_limit', 'int'],
+];
+
+function insertRuns(st: Statement, rows: RunRow[]): void {
+  st.add(
+    `INSERT INTO runs (${RUN_COLUMNS.map(([c]) => c).join(', ')}) ${unnest(
+      st,
+      RUN_COLUMNS,
+      rows.map((row) => RUN_COLUMNS.map(([c]) => row[c])),
+    )}`,
+  );
+}
+
+/** Append history rows: run, at, type, step, item, attempt, data. */
+export function insertHistory(st: Statement, rows: [string, ...EventRow][]): void {
+  st.add(
+    `INSERT INTO history (run_id, at, type, step_id, item, attempt, data) ${unnest(
+      st,
+      [
+        ['run_id', 'text'],
+        ['at', 'bigint'],
+        ['type', 'text'],
+        ['step_id', 'text'],
+        ['item', 'int'],
+        ['attempt', 'int'],
+        ['data', 'text'],
+      ],
+      rows,
+    )}`,
+  );
+}
+
+export { Statement };
+
+/** A new run's row, as inserted. */
+function newRunRow(r: {
+  id: string;
+  workflow: string;
+  versionId: string;
+  input: string;
+  priority: number;
+  tenant: string;
+  idempotencyKey: string | null;
+  parentRunId: string | null;
+  parentStepId: string | null;
+  depth: number;
+  traceId: string;
+  tags: string;
+  createdAt: number;
+  deadlineAt: number | null;
+  concurrencyKey: string | null;
+  concurrencyLimit: number | null;
+}): RunRow {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    version_id: r.versionId,
+    status: 'queued',
+    phase: 'steps',
+    input: r.input,
+    output: null,
+    error: null,
+    priority: r.priority,
+    tenant: r.tenant,
+    idempotency_key: r.idempotencyKey,
+    parent_run_id: r.parentRunId,
+    parent_step_id: r.parentStepId,
+    depth: r.depth,
+    trace_id: r.traceId,
+    tags: r.tags,
+    created_at: r.createdAt,
+    started_at: null,
+    finished_at: null,
+    deadline_at: r.deadlineAt,
+    concurrency_key: r.concurrencyKey,
+    concurrency_limit: r.concurrencyLimit,
+  };
+}

@@ -1,0 +1,1205 @@
+/**
+ * The Postgres adapter of the {@link Store} port, on `pg`: many worker processes on many machines share
+ * one database, which is the only coordination service.
+ *
+ * - Completions arriving in one event-loop turn share a transaction (group commit), which locks their
+ *   runs once and writes each transition in one statement.
+ * - Claims are fair: tenants with ready tasks take turns (within one priority), under optional limits
+ *   per tenant and per concurrency key; `FOR UPDATE SKIP LOCKED` keeps claimers out of each other's way.
+ * - Idle workers wait on `LISTEN`; the store `NOTIFY`s when it writes tasks others may take or timers.
+ *   If the listener is down, workers fall back to polling until it reconnects.
+ * - Transient failures (the database restarting, a deadlock, a serialization failure) are retried with
+ *   backoff for up to `reconnectTimeoutMs`; a write is acknowledged only after its commit.
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import { BatonError } from '../../core/errors.js';
+import type {
+  ApprovalDecision,
+  ClaimedTask,
+  HistoryEvent,
+  Run,
+  RunStatus,
+  StepState,
+  WorkflowVersion,
+} from '../../core/types.js';
+import { attemptStartedData, claimedTask, lostTooOften, MAX_TAKEOVERS, settledSteps } from '../claims.js';
+import { newRunId } from '../ids.js';
+import type {
+  AttemptRecord,
+  CompletionResult,
+  NewRun,
+  NewVersion,
+  PruneResult,
+  RunFilter,
+  Store,
+  StoreOptions,
+  TaskCompletion,
+} from '../port.js';
+import {
+  type RunRow,
+  type StepRow,
+  toAttempt,
+  toHistoryEvent,
+  toRun,
+  toStepState,
+  toVersion,
+  type VersionRow,
+} from '../rows.js';
+import { MIGRATIONS } from './migrations/index.js';
+import {
+  insertHistory,
+  PgRunTransaction,
+  Statement,
+  type TaskRow,
+  WORK_CHANNEL,
+} from './postgres-commands.js';
+import type { PgClient, PgPool, PgPoolClient, PgQueryable } from './postgres-driver.js';
+import { pgTypes } from './postgres-rows.js';
+
+/** Options of the Postgres adapter. */
+export interface PostgresStoreOptions extends StoreOptions {
+  /** `postgres://user:password@host:5432/database` */
+  connectionString: string;
+  /** A schema of its own (created if missing); the connection's default (`public`) when omitted. */
+  schema?: string;
+  /** Largest number of pooled connections, besides the listener. @defaultValue 10 */
+  poolSize?: number;
+  /** Statements running longer are cancelled. @defaultValue 30000 */
+  statementTimeoutMs?: number;
+  /** How long an operation keeps retrying while the database is unreachable. @defaultValue 30000 */
+  reconnectTimeoutMs?: number;
+  /** Idle polling of workers while the listener is up (a fallback: `NOTIFY` wakes them). @defaultValue 2000 */
+  pollMs?: number;
+  /** Largest number of completions in one group commit. @defaultValue 256 */
+  maxBatch?: number;
+}
+
+/** The oldest server the adapter supports. */
+const MIN_SERVER_VERSION = 130000;
+
+const RETRYABLE_SQLSTATES = new Set([
+  '40001',
+  '40P01',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** True for failures that a retry on a fresh connection may cure. */
+function isTransient(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string' && (RETRYABLE_SQLSTATES.has(e.code) || CONNECTION_ERRNOS.has(e.code)))
+    return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
+    message,
+  );
+}
+
+/** True when the connection itself may be broken, so the pool must not reuse it. */
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return isTransient(error) && code !== '40001' && code !== '40P01';
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A ready task a claim may take. */
+interface Candidate {
+  id: number;
+  tenant: string;
+  priority: number;
+  visible_at: number;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+}
+
+/** A write waiting for the next group commit. */
+interface PendingCompletion {
+  completion: TaskCompletion;
+  resolve: (value: CompletionResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The Postgres store. */
+export class PostgresStore implements Store {
+  private readonly pool: PgPool;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly maxPayloadBytes: number;
+  private readonly reconnectTimeoutMs: number;
+  private readonly maxBatch: number;
+  private readonly emitter = new EventEmitter();
+  private readonly versions = new Map<string, WorkflowVersion>();
+  private pending: PendingCompletion[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private listener: PgClient | undefined;
+  private listening = false;
+  private listenerRetry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PostgresStoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+    this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
+    this.maxBatch = options.maxBatch ?? 256;
+    this.emitter.setMaxListeners(0);
+    this.pool = new pg.Pool({
+      ...this.connectionConfig(),
+      max: options.poolSize ?? 10,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+    }) as unknown as PgPool;
+    // An idle pooled connection broken by a database restart: the pool drops it; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  private connectionConfig() {
+    const o = this.options;
+    return {
+      connectionString: o.connectionString,
+      application_name: 'baton',
+      statement_timeout: o.statementTimeoutMs ?? 30_000,
+      idle_in_transaction_session_timeout: 60_000,
+      types: pgTypes,
+      ...(o.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(o.schema)}` }),
+    };
+  }
+
+  /** How often an idle worker polls: slowly while `NOTIFY` wakes it, often while the listener is down. */
+  get idlePollMs(): number {
+    return this.listening ? (this.options.pollMs ?? 2000) : 250;
+  }
+
+  async init(): Promise<void> {
+    await this.withRetry(async () => {
+      const client = await this.pool.connect();
+      try {
+        await this.migrate(client);
+        client.release();
+      } catch (error) {
+        client.release(isConnectionError(error) ? (error as Error) : undefined);
+        throw error;
+      }
+    });
+    await this.listen();
+  }
+
+  private async migrate(client: PgPoolClient): Promise<void> {
+    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    const serverVersion = Number(rows[0]?.v ?? 0);
+    if (serverVersion < MIN_SERVER_VERSION) {
+      throw new BatonError(
+        'STORE_SERVER_TOO_OLD',
+        `Baton needs PostgreSQL 13 or newer; the server at ${this.where()} reports ${serverVersion}`,
+        { hint: 'Upgrade PostgreSQL, or use the embedded SQLite store (unset BATON_DATABASE_URL)' },
+      );
+    }
+    await client.query('BEGIN');
+    try {
+      // Ten workers starting at once: one migrates, the others wait here and then find nothing to do.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `baton.migrate:${this.options.schema ?? ''}`,
+      ]);
+      if (this.options.schema !== undefined)
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.options.schema)}`);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS baton_schema (version integer NOT NULL, migrated_at bigint NOT NULL)',
+      );
+      const current = Number(
+        (await client.query<{ v: number | null }>('SELECT max(version) AS v FROM baton_schema')).rows[0]?.v ??
+          0,
+      );
+      if (current > MIGRATIONS.length) {
+        throw new BatonError(
+          'STORE_SCHEMA_TOO_NEW',
+          `the database at ${this.where()} has schema version ${current}, newer than this Baton (${MIGRATIONS.length})`,
+          {
+            hint: 'Upgrade this Baton to the version the other workers run, or point it at another database',
+          },
+        );
+      }
+      for (let v = current; v < MIGRATIONS.length; v++) {
+        await client.query(MIGRATIONS[v] as string);
+        await client.query('INSERT INTO baton_schema (version, migrated_at) VALUES ($1, $2)', [
+          v + 1,
+          Date.now(),
+        ]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private where(): string {
+    try {
+      const url = new URL(this.options.connectionString);
+      return `${url.host}${url.pathname}${this.options.schema ? ` (schema ${this.options.schema})` : ''}`;
+    } catch {
+      return 'the configured database';
+    }
+  }
+
+  /** A dedicated connection that LISTENs for work; reconnects with backoff when it drops. */
+  private async listen(delayMs = 0): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client(this.connectionConfig()) as unknown as PgClient;
+    const retry = () => {
+      this.listening = false;
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      void client.end().catch(() => undefined);
+      if (this.listener === client) this.listener = undefined;
+      if (this.closed || this.listenerRetry) return;
+      const next = Math.min(Math.max(delayMs * 2, 250), 5000);
+      this.listenerRetry = setTimeout(() => {
+        this.listenerRetry = undefined;
+        void this.listen(next);
+      }, next);
+      this.listenerRetry.unref();
+    };
+    try {
+      client.on('error', retry);
+      client.on('end', retry);
+      client.on('notification', (message) => {
+        if (message.channel === WORK_CHANNEL) this.emitter.emit('work', message.payload === 't');
+      });
+      await client.connect();
+      await client.query(`LISTEN ${WORK_CHANNEL}`);
+      this.listener = client;
+      this.listening = true;
+      // Whatever was written while the listener was down: look now.
+      if (delayMs > 0) this.emitter.emit('work', true);
+    } catch {
+      retry();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.pending.length > 0) await this.flush();
+    this.closed = true;
+    if (this.listenerRetry) clearTimeout(this.listenerRetry);
+    const listener = this.listener;
+    this.listener = undefined;
+    this.listening = false;
+    if (listener) {
+      listener.removeAllListeners();
+      listener.on('error', () => undefined);
+      await listener.end().catch(() => undefined);
+    }
+    await this.pool.end();
+  }
+
+  /** Run `work`, retrying transient failures with backoff until `reconnectTimeoutMs` has passed. */
+  private async withRetry<T>(work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.reconnectTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new BatonError('STORE_UNAVAILABLE', 'the store is closed');
+      try {
+        return await work();
+      } catch (error) {
+        if (!isTransient(error)) throw translate(error);
+        if (Date.now() >= deadline) {
+          throw new BatonError(
+            'STORE_UNAVAILABLE',
+            `Postgres at ${this.where()} is unreachable: ${(error as Error).message}`,
+            {
+              hint: 'Check that the database is up and BATON_DATABASE_URL is right; work resumes once it is back',
+              cause: error,
+            },
+          );
+        }
+        await sleep(Math.min(50 * 2 ** attempt, 1000) * (0.5 + this.random()));
+      }
+    }
+  }
+
+  /** One transaction, retried as a whole on transient failures. */
+  private tx<T>(work: (t: PgRunTransaction) => Promise<T>): Promise<T> {
+    return this.withRetry(async () => {
+      const client = await this.pool.connect();
+      const t = this.transaction(client);
+      try {
+        await client.query('BEGIN');
+        const result = await work(t);
+        await client.query('COMMIT');
+        client.release();
+        // Announced only after the commit: a listener never sees a run finish that could still roll back.
+        for (const run of t.finished) this.emitter.emit('run-finished', run);
+        // With the listener up, NOTIFY tells every process, this one included.
+        if (!this.listening && (t.wrote.tasks || t.wrote.timers)) this.emitter.emit('work', t.wrote.timers);
+        return result;
+      } catch (error) {
+        if (isConnectionError(error)) {
+          client.release(error as Error);
+        } else {
+          await client.query('ROLLBACK').catch(() => undefined);
+          client.release();
+        }
+        throw error;
+      }
+    });
+  }
+
+  private transaction(db: PgQueryable): PgRunTransaction {
+    return new PgRunTransaction(
+      db,
+      {
+        random: this.random,
+        maxPayloadBytes: this.maxPayloadBytes,
+        version: (id) => this.versionOn(db, id),
+        latestVersion: (workflow) => this.latestOn(db, workflow),
+        limited: (row) => this.limited(row),
+      },
+      this.now(),
+    );
+  }
+
+  /** True when claims, not dispatch, must decide who runs this run's tasks (a concurrency limit applies). */
+  private limited(row: Pick<RunRow, 'tenant' | 'concurrency_limit'>): boolean {
+    return (row.concurrency_limit ?? null) !== null || this.tenantLimit(row.tenant) !== undefined;
+  }
+
+  private tenantLimit(tenant: string): number | undefined {
+    const limits = this.options.tenantConcurrency;
+    if (limits === undefined) return undefined;
+    if (typeof limits === 'number') return limits;
+    return limits[tenant] ?? limits['*'];
+  }
+
+  /** A read outside any transaction, retried on transient failures. */
+  private read<R>(text: string, values?: unknown[]): Promise<R[]> {
+    return this.withRetry(async () => (await this.pool.query<R>(text, values)).rows);
+  }
+
+  async registerVersion(version: NewVersion): Promise<{ version: WorkflowVersion; created: boolean }> {
+    return this.tx(async (t) => {
+      // Two processes registering the same workflow at once must not both take the next number.
+      await t.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.version:${version.workflow}`]);
+      const existing = await t.db.query<VersionRow>(
+        'SELECT * FROM workflow_versions WHERE workflow = $1 AND hash = $2',
+        [version.workflow, version.hash],
+      );
+      if (existing.rows[0]) return { version: toVersion(existing.rows[0]), created: false };
+      const { rows } = await t.db.query<{ n: number }>(
+        'SELECT COALESCE(MAX(number), 0) AS n FROM workflow_versions WHERE workflow = $1',
+        [version.workflow],
+      );
+      const n = Number(rows[0]?.n ?? 0) + 1;
+      const inserted = await t.db.query<VersionRow>(
+        `INSERT INTO workflow_versions (id, workflow, number, label, hash, source, graph, definition, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+        [
+          `${version.workflow}@${n}`,
+          version.workflow,
+          n,
+          version.label,
+          version.hash,
+          version.source,
+          JSON.stringify(version.graph),
+          JSON.stringify(version.definition ?? null),
+          this.now(),
+        ],
+      );
+      return { version: toVersion(inserted.rows[0] as VersionRow), created: true };
+    });
+  }
+
+  async getVersion(id: string): Promise<WorkflowVersion | undefined> {
+    return this.withRetry(() => this.versionOn(this.pool, id));
+  }
+
+  async getLatestVersion(workflow: string): Promise<WorkflowVersion | undefined> {
+    return this.withRetry(() => this.latestOn(this.pool, workflow));
+  }
+
+  /** A version, cached (versions never change), read on `db`: inside a transaction, its own connection. */
+  private async versionOn(db: PgQueryable, id: string): Promise<WorkflowVersion | undefined> {
+    const known = this.versions.get(id);
+    if (known) return known;
+    const row = (await db.query<VersionRow>('SELECT * FROM workflow_versions WHERE id = $1', [id])).rows[0];
+    if (!row) return undefined;
+    const version = toVersion(row);
+    this.versions.set(id, version);
+    return version;
+  }
+
+  private async latestOn(db: PgQueryable, workflow: string): Promise<WorkflowVersion | undefined> {
+    const row = (
+      await db.query<{ id: string }>(
+        'SELECT id FROM workflow_versions WHERE workflow = $1 ORDER BY number DESC LIMIT 1',
+        [workflow],
+      )
+    ).rows[0];
+    return row ? this.versionOn(db, row.id) : undefined;
+  }
+
+  async listVersions(workflow: string): Promise<WorkflowVersion[]> {
+    return (
+      await this.read<VersionRow>('SELECT * FROM workflow_versions WHERE workflow = $1 ORDER BY number', [
+        workflow,
+      ])
+    ).map(toVersion);
+  }
+
+  async listWorkflows(): Promise<{ workflow: string; latest: WorkflowVersion; versions: number }[]> {
+    const rows = await this.read<VersionRow & { versions: number }>(
+      `SELECT v.*, c.n::int AS versions FROM workflow_versions v
+         JOIN (SELECT workflow, MAX(number) AS m, COUNT(*) AS n FROM workflow_versions GROUP BY workflow) c
+           ON c.workflow = v.workflow AND c.m = v.number ORDER BY v.workflow`,
+    );
+    return rows.map((r) => ({ workflow: r.workflow, latest: toVersion(r), versions: r.versions }));
+  }
+
+  async createRun(request: NewRun): Promise<{ run: Run; created: boolean; dispatched: ClaimedTask[] }> {
+    const tenant = request.tenant ?? 'default';
+    const input = JSON.stringify(request.input === undefined ? null : request.input);
+    if (input.length > this.maxPayloadBytes) {
+      throw new BatonError(
+        'PAYLOAD_TOO_LARGE',
+        `run input of ${input.length} bytes exceeds the ${this.maxPayloadBytes}-byte limit`,
+        {
+          hint: 'Store large data elsewhere and pass a reference',
+        },
+      );
+    }
+    // The id is chosen once: if a commit's acknowledgement is lost and the transaction is retried, the
+    // retry finds the run it already created instead of creating a second one.
+    const id = newRunId(this.now());
+    return this.tx(async (t) => {
+      const already = await t.db.query<RunRow>(
+        request.idempotencyKey === undefined
+          ? 'SELECT * FROM runs WHERE id = $1'
+          : 'SELECT * FROM runs WHERE id = $1 OR (tenant = $2 AND idempotency_key = $3)',
+        request.idempotencyKey === undefined ? [id] : [id, tenant, request.idempotencyKey],
+      );
+      const existing = already.rows[0];
+      if (existing) {
+        if (existing.workflow !== request.workflow) {
+          throw new BatonError(
+            'IDEMPOTENCY_CONFLICT',
+            `idempotency key "${request.idempotencyKey}" already belongs to run ${existing.id} of workflow "${existing.workflow}"`,
+            {
+              hint: 'Use a key per submission',
+              details: { runId: existing.id, workflow: existing.workflow },
+            },
+          );
+        }
+        return { run: toRun(existing), created: existing.id === id, dispatched: [] };
+      }
+      const version = request.versionId
+        ? await this.versionOn(t.db, request.versionId)
+        : await this.latestOn(t.db, request.workflow);
+      if (!version || version.workflow !== request.workflow) {
+        if (request.versionId) {
+          throw new BatonError(
+            'VERSION_NOT_FOUND',
+            `workflow version ${request.versionId} of "${request.workflow}" does not exist`,
+            {
+              hint: `List versions with \`baton workflows show ${request.workflow}\``,
+            },
+          );
+        }
+        throw new BatonError('WORKFLOW_NOT_FOUND', `workflow "${request.workflow}" is not registered`, {
+          hint: 'List workflows with `baton workflows list`',
+        });
+      }
+      try {
+        const { run, dispatched } = await t.createRun(
+          {
+            id,
+            workflow: request.workflow,
+            version,
+            input,
+            priority: request.priority ?? 0,
+            tenant,
+            ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+            tags: request.tags ?? [],
+            ...(request.deadlineAt === undefined ? {} : { deadlineAt: request.deadlineAt }),
+            ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
+            ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
+          },
+          request.dispatchTo,
+        );
+        return { run, created: true, dispatched };
+      } catch (error) {
+        // Two submits with the same key raced: the loser retries and finds the winner's run.
+        if ((error as { code?: string }).code === '23505')
+          throw Object.assign(new Error('idempotency race'), { code: '40001' });
+        throw error;
+      }
+    });
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    const row = (await this.read<RunRow>('SELECT * FROM runs WHERE id = $1', [id]))[0];
+    return row ? toRun(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<Run[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (filter.workflow !== undefined) where.push(`workflow = ${p(filter.workflow)}`);
+    if (filter.versionId !== undefined) where.push(`version_id = ${p(filter.versionId)}`);
+    if (filter.status !== undefined) {
+      where.push(
+        `status = ANY(${p(Array.isArray(filter.status) ? filter.status : [filter.status])}::text[])`,
+      );
+    }
+    if (filter.tenant !== undefined) where.push(`tenant = ${p(filter.tenant)}`);
+    if (filter.tag !== undefined) where.push(`tags::jsonb ? ${p(filter.tag)}`);
+    if (filter.parentRunId !== undefined) where.push(`parent_run_id = ${p(filter.parentRunId)}`);
+    if (filter.createdAfter !== undefined) where.push(`created_at >= ${p(filter.createdAfter)}`);
+    if (filter.createdBefore !== undefined) where.push(`created_at < ${p(filter.createdBefore)}`);
+    if (filter.cursor !== undefined) where.push(`id < ${p(filter.cursor)}`);
+    const limit = p(Math.min(Math.max(filter.limit ?? 50, 1), 1000));
+    const rows = await this.read<RunRow>(
+      `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`,
+      params,
+    );
+    return rows.map(toRun);
+  }
+
+  async getSteps(runId: string): Promise<StepState[]> {
+    const rows = await this.read<StepRow>(
+      'SELECT * FROM steps WHERE run_id = $1 ORDER BY COALESCE(started_at, finished_at) NULLS FIRST, step_id',
+      [runId],
+    );
+    return rows.map(toStepState);
+  }
+
+  async getHistory(
+    runId: string,
+    options: { afterSeq?: number; limit?: number } = {},
+  ): Promise<HistoryEvent[]> {
+    const rows = await this.read<Parameters<typeof toHistoryEvent>[0]>(
+      'SELECT * FROM history WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [runId, options.afterSeq ?? 0, options.limit ?? 100_000],
+    );
+    return rows.map(toHistoryEvent);
+  }
+
+  async listAttempts(runId: string): Promise<AttemptRecord[]> {
+    const rows = await this.read<Parameters<typeof toAttempt>[0]>(
+      `SELECT run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at, error FROM attempts WHERE run_id = $1
+       UNION ALL
+       SELECT run_id, kind, step_id, item, attempt, lease_owner, 'running', started_at, NULL, NULL FROM tasks
+         WHERE run_id = $1 AND lease_owner IS NOT NULL
+       ORDER BY started_at, step_id, item, attempt`,
+      [runId],
+    );
+    return rows.map(toAttempt);
+  }
+
+  async claimTasks(request: { workerId: string; limit: number; leaseMs: number }): Promise<ClaimedTask[]> {
+    if (request.limit <= 0) return [];
+    const now = this.now();
+    // One read decides whether there is anything to do, so an idle poll costs one statement.
+    const first = await this.withRetry(() => this.candidates(this.pool, now, request.limit));
+    if (!first.expired && first.ready.length === 0) return [];
+    return this.tx(async (t) => {
+      let ready = first.ready;
+      if (first.expired) {
+        await this.takeOverExpired(t);
+        ready = (await this.candidates(t.db, t.now, request.limit)).ready;
+      }
+      if (ready.length === 0) return [];
+      const chosen = await this.fairPick(t, ready, request.limit);
+      if (chosen.length === 0) return [];
+      return this.lease(t, chosen, request.workerId, request.leaseMs);
+    });
+  }
+
+  /** Whether leases expired, and each tenant's best ready tasks (walking tenants on an index). */
+  private async candidates(
+    db: PgQueryable,
+    now: number,
+    limit: number,
+  ): Promise<{ expired: boolean; ready: Candidate[] }> {
+    const { rows } = await db.query<{ expired: boolean } & ({ id: null } | Candidate)>(
+      `WITH RECURSIVE ten AS (
+         (SELECT tenant FROM tasks WHERE lease_owner IS NULL AND visible_at <= $1 ORDER BY tenant LIMIT 1)
+         UNION ALL
+         SELECT (SELECT tenant FROM tasks WHERE lease_owner IS NULL AND visible_at <= $1 AND tenant > ten.tenant ORDER BY tenant LIMIT 1)
+           FROM ten WHERE ten.tenant IS NOT NULL
+       )
+       SELECT e.expired, c.* FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE lease_owner IS NOT NULL AND visible_at <= $1) AS expired) e
+       LEFT JOIN LATERAL (
+         SELECT x.* FROM ten CROSS JOIN LATERAL (
+           SELECT id, tenant, priority, visible_at, concurrency_key, concurrency_limit FROM tasks
+           WHERE lease_owner IS NULL AND visible_at <= $1 AND tenant = ten.tenant ORDER BY priority DESC, visible_at LIMIT $2
+         ) x WHERE ten.tenant IS NOT NULL
+       ) c ON true`,
+      [now, limit],
+    );
+    return {
+      expired: rows[0]?.expired === true,
+      ready: rows.filter((r): r is { expired: boolean } & Candidate => r.id !== null),
+    };
+  }
+
+  /**
+   * Order candidates fairly: by priority, then tenants in turn (each tenant's best task first), and keep
+   * what the tenant and concurrency-key limits allow.
+   */
+  private async fairPick(t: PgRunTransaction, candidates: Candidate[], limit: number): Promise<number[]> {
+    const rank = new Map<string, number>();
+    const ranked = candidates.map((c) => {
+      const r = rank.get(c.tenant) ?? 0;
+      rank.set(c.tenant, r + 1);
+      return { ...c, rank: r };
+    });
+    ranked.sort((a, b) => b.priority - a.priority || a.rank - b.rank || a.visible_at - b.visible_at);
+    const limitedTenants = [...rank.keys()].filter((tenant) => this.tenantLimit(tenant) !== undefined);
+    const keys = [
+      ...new Set(ranked.filter((c) => c.concurrency_limit !== null).map((c) => c.concurrency_key as string)),
+    ];
+    if (limitedTenants.length === 0 && keys.length === 0) return ranked.slice(0, limit).map((c) => c.id);
+    // Limits count leases across all workers: limited claims take turns, so two cannot both see a free slot.
+    await t.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['baton.claim-limits']);
+    const counts = await t.db.query<{ scope: string; name: string; n: number }>(
+      `SELECT 't' AS scope, tenant AS name, count(*)::int AS n FROM tasks WHERE lease_owner IS NOT NULL AND tenant = ANY($1::text[]) GROUP BY tenant
+       UNION ALL
+       SELECT 'k', concurrency_key, count(*)::int FROM tasks WHERE lease_owner IS NOT NULL AND concurrency_key = ANY($2::text[]) GROUP BY concurrency_key`,
+      [limitedTenants, keys],
+    );
+    const leasedByTenant = new Map<string, number>();
+    const leasedByKey = new Map<string, number>();
+    for (const c of counts.rows) (c.scope === 't' ? leasedByTenant : leasedByKey).set(c.name, c.n);
+    const out: number[] = [];
+    for (const c of ranked) {
+      if (out.length >= limit) break;
+      const tenantMax = this.tenantLimit(c.tenant);
+      const tenantNow = leasedByTenant.get(c.tenant) ?? 0;
+      if (tenantMax !== undefined && tenantNow >= tenantMax) continue;
+      if (c.concurrency_limit !== null) {
+        const keyNow = leasedByKey.get(c.concurrency_key as string) ?? 0;
+        if (keyNow >= c.concurrency_limit) continue;
+        leasedByKey.set(c.concurrency_key as string, keyNow + 1);
+      }
+      leasedByTenant.set(c.tenant, tenantNow + 1);
+      out.push(c.id);
+    }
+    return out;
+  }
+
+  /** Lease the chosen tasks (skipping any another worker took meanwhile) and build what the worker receives. */
+  private async lease(
+    t: PgRunTransaction,
+    ids: number[],
+    workerId: string,
+    leaseMs: number,
+  ): Promise<ClaimedTask[]> {
+    const now = t.now;
+    const expires = now + leaseMs;
+    // The run rows are locked with the tasks, skipping runs another transaction is writing: their
+    // tasks wait for the next claim, and nobody waits here.
+    const { rows } = await t.db.query<TaskRow>(
+      `WITH c AS (
+         SELECT t.id FROM tasks t JOIN runs r ON r.id = t.run_id
+         WHERE t.id = ANY($1::bigint[]) AND t.lease_owner IS NULL FOR UPDATE OF t, r SKIP LOCKED
+       )
+       UPDATE tasks t SET lease_owner = $2, visible_at = $3, started_at = $4 FROM c WHERE t.id = c.id RETURNING t.*`,
+      [ids, workerId, expires, now],
+    );
+    if (rows.length === 0) return [];
+    const runIds = [...new Set(rows.map((r) => r.run_id))];
+    await t.lock(runIds);
+    const st = new Statement();
+    const steps = rows.filter((r) => r.kind === 'step');
+    if (steps.length > 0) {
+      st.add(
+        `UPDATE steps s SET status = 'running', attempt = x.attempt, started_at = COALESCE(s.started_at, ${st.p(now)})
+         FROM unnest(${st.p(steps.map((r) => r.run_id))}::text[], ${st.p(steps.map((r) => r.step_id))}::text[], ${st.p(steps.map((r) => r.attempt))}::int[]) AS x(run_id, step_id, attempt)
+         WHERE s.run_id = x.run_id AND s.step_id = x.step_id`,
+      );
+    }
+    insertHistory(
+      st,
+      rows.map((r) => [
+        r.run_id,
+        now,
+        'attempt-started',
+        r.step_id || null,
+        r.item >= 0 ? r.item : null,
+        r.attempt,
+        attemptStartedData(r.kind, workerId),
+      ]),
+    );
+    await t.db.query(st.text(), st.params);
+    const items = rows.filter((r) => r.kind === 'item');
+    const inputs = new Map<string, string>();
+    if (items.length > 0) {
+      const found = await t.db.query<{ run_id: string; step_id: string; idx: number; input: string }>(
+        `SELECT m.run_id, m.step_id, m.idx, m.input FROM map_items m
+           JOIN unnest($1::text[], $2::text[], $3::int[]) AS x(run_id, step_id, idx) ON m.run_id = x.run_id AND m.step_id = x.step_id AND m.idx = x.idx`,
+        [items.map((r) => r.run_id), items.map((r) => r.step_id), items.map((r) => r.item)],
+      );
+      for (const r of found.rows) inputs.set(`${r.run_id}:${r.step_id}:${r.idx}`, r.input);
+    }
+    return rows.map((task) => {
+      const row = t.row(task.run_id) as RunRow;
+      return claimedTask({
+        id: String(task.id),
+        kind: task.kind as ClaimedTask['kind'],
+        runId: task.run_id,
+        stepId: task.step_id,
+        item: task.item,
+        attempt: task.attempt,
+        leaseExpiresAt: expires,
+        startedAt: now,
+        row,
+        steps: settledSteps(t.steps(task.run_id)?.values() ?? []),
+        itemInputJson: inputs.get(`${task.run_id}:${task.step_id}:${task.item}`),
+        runErrorJson: row.error,
+      });
+    });
+  }
+
+  /** Return tasks whose lease expired to the queue, recording the takeover in each run's history. */
+  private async takeOverExpired(t: PgRunTransaction): Promise<void> {
+    const now = t.now;
+    const { rows } = await t.db.query<TaskRow>(
+      `SELECT t.* FROM tasks t JOIN runs r ON r.id = t.run_id
+       WHERE t.lease_owner IS NOT NULL AND t.visible_at <= $1 LIMIT 1000 FOR UPDATE OF t, r SKIP LOCKED`,
+      [now],
+    );
+    if (rows.length === 0) return;
+    await t.lock(rows.map((r) => r.run_id));
+    const requeue = rows.filter((r) => r.takeovers < MAX_TAKEOVERS);
+    const exhausted = rows.filter((r) => r.takeovers >= MAX_TAKEOVERS);
+    const st = new Statement();
+    const all = st.p(rows.map((r) => r.id));
+    st.add(
+      `INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at)
+       SELECT run_id, kind, step_id, item, attempt, lease_owner, 'lost', COALESCE(started_at, ${now}), ${now} FROM tasks WHERE id = ANY(${all}::bigint[])`,
+    );
+    insertHistory(
+      st,
+      rows.map((r) => [
+        r.run_id,
+        now,
+        'lease-taken-over',
+        r.step_id || null,
+        r.item >= 0 ? r.item : null,
+        r.attempt,
+        JSON.stringify({ previousWorker: r.lease_owner, kind: r.kind, takeovers: r.takeovers + 1 }),
+      ]),
+    );
+    if (requeue.length > 0) {
+      const ids = st.p(requeue.map((r) => r.id));
+      st.add(
+        `UPDATE tasks SET lease_owner = NULL, visible_at = ${now}, takeovers = takeovers + 1, started_at = NULL WHERE id = ANY(${ids}::bigint[])`,
+      );
+      this.requeueSteps(st, requeue);
+      st.notifyWork(false);
+    }
+    if (exhausted.length > 0)
+      st.add(`DELETE FROM tasks WHERE id = ANY(${st.p(exhausted.map((r) => r.id))}::bigint[])`);
+    await t.db.query(st.text(), st.params);
+    for (const r of requeue) if (r.kind === 'step') this.markScheduled(t, r.run_id, r.step_id);
+    for (const r of exhausted) {
+      await t.apply(r.run_id, {
+        type: 'task-finished',
+        task: { kind: r.kind as ClaimedTask['kind'], stepId: r.step_id, item: r.item, attempt: r.attempt },
+        outcome: lostTooOften(r.attempt, r.takeovers + 1),
+      });
+    }
+  }
+
+  /** Steps of tasks going back to the queue without an outcome are scheduled again. */
+  private requeueSteps(st: Statement, tasks: TaskRow[]): void {
+    const steps = tasks.filter((r) => r.kind === 'step');
+    if (steps.length === 0) return;
+    st.add(
+      `UPDATE steps s SET status = 'scheduled' FROM unnest(${st.p(steps.map((r) => r.run_id))}::text[], ${st.p(steps.map((r) => r.step_id))}::text[]) AS x(run_id, step_id)
+       WHERE s.run_id = x.run_id AND s.step_id = x.step_id AND s.status = 'running'`,
+    );
+  }
+
+  /** Keep a locked run's loaded snapshot in step with {@link requeueSteps}. */
+  private markScheduled(t: PgRunTransaction, runId: string, stepId: string): void {
+    const steps = t.steps(runId);
+    const rec = steps?.get(stepId);
+    if (steps && rec?.status === 'running') steps.set(stepId, { ...rec, status: 'scheduled' });
+  }
+
+  async renewLeases(request: {
+    workerId: string;
+    taskIds: string[];
+    leaseMs: number;
+  }): Promise<{ lost: string[] }> {
+    if (request.taskIds.length === 0) return { lost: [] };
+    const held = await this.read<{ id: number }>(
+      'UPDATE tasks SET visible_at = $1 WHERE lease_owner = $2 AND id = ANY($3::bigint[]) RETURNING id',
+      [this.now() + request.leaseMs, request.workerId, request.taskIds.map(Number)],
+    );
+    const kept = new Set(held.map((r) => String(r.id)));
+    return { lost: request.taskIds.filter((id) => !kept.has(id)) };
+  }
+
+  async releaseTask(request: {
+    taskId: string;
+    workerId: string;
+    delayMs: number;
+    reason: string;
+  }): Promise<boolean> {
+    const id = Number(request.taskId);
+    if (!Number.isSafeInteger(id)) return false;
+    return this.tx(async (t) => {
+      const task = (
+        await t.db.query<TaskRow>('SELECT * FROM tasks WHERE id = $1 AND lease_owner = $2', [
+          id,
+          request.workerId,
+        ])
+      ).rows[0];
+      if (!task) return false;
+      await t.lock([task.run_id]);
+      const st = new Statement();
+      st.add(
+        `UPDATE tasks SET lease_owner = NULL, visible_at = ${st.p(t.now + request.delayMs)}, started_at = NULL
+         WHERE id = ${st.p(id)} AND lease_owner = ${st.p(request.workerId)}`,
+      );
+      this.requeueSteps(st, [task]);
+      insertHistory(st, [
+        [
+          task.run_id,
+          t.now,
+          'task-released',
+          task.step_id || null,
+          task.item >= 0 ? task.item : null,
+          task.attempt,
+          JSON.stringify({ workerId: request.workerId, reason: request.reason, retryInMs: request.delayMs }),
+        ],
+      ]);
+      st.notifyWork(false);
+      await t.db.query(st.text(), st.params);
+      return true;
+    });
+  }
+
+  async releaseLeases(workerId: string): Promise<number> {
+    if (this.closed) return 0;
+    return this.tx(async (t) => {
+      const held = (await t.db.query<TaskRow>('SELECT * FROM tasks WHERE lease_owner = $1', [workerId])).rows;
+      if (held.length === 0) return 0;
+      await t.lock(held.map((r) => r.run_id));
+      const st = new Statement();
+      const now = t.now;
+      const owner = st.p(workerId);
+      st.add(
+        `INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at)
+         SELECT run_id, kind, step_id, item, attempt, lease_owner, 'lost', COALESCE(started_at, ${now}), ${now} FROM tasks WHERE lease_owner = ${owner}`,
+      );
+      st.add(
+        `UPDATE tasks SET lease_owner = NULL, visible_at = ${now}, started_at = NULL WHERE lease_owner = ${owner}`,
+      );
+      this.requeueSteps(st, held);
+      st.notifyWork(false);
+      await t.db.query(st.text(), st.params);
+      return held.length;
+    });
+  }
+
+  completeTask(completion: TaskCompletion): Promise<CompletionResult> {
+    if (this.closed) return Promise.reject(new BatonError('STORE_UNAVAILABLE', 'the store is closed'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ completion, resolve, reject });
+      if (this.pending.length >= this.maxBatch) {
+        void this.flush();
+      } else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  /** Commit every pending completion in one transaction, then acknowledge them. */
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let results: CompletionResult[];
+    try {
+      results = await this.tx((t) =>
+        this.completeBatch(
+          t,
+          batch.map((p) => p.completion),
+        ),
+      );
+    } catch {
+      // The whole transaction rolled back, so nothing is written. Redo each completion in a transaction
+      // of its own, so one bad completion cannot fail its neighbours.
+      for (const p of batch) {
+        try {
+          p.resolve(
+            await this.tx((t) => this.completeBatch(t, [p.completion]).then((r) => r[0] as CompletionResult)),
+          );
+        } catch (error) {
+          p.reject(error);
+        }
+      }
+      return;
+    }
+    batch.forEach((p, i) => {
+      p.resolve(results[i] as CompletionResult);
+    });
+  }
+
+  private async completeBatch(
+    t: PgRunTransaction,
+    completions: TaskCompletion[],
+  ): Promise<CompletionResult[]> {
+    await t.lock(completions.map((c) => c.task.runId));
+    // The fencing check and the removal in one statement: only the lease holder's outcome counts.
+    const ids = completions.map((c) => Number(c.task.id));
+    const removed = await t.db.query<{ id: number; started_at: number | null }>(
+      `DELETE FROM tasks t USING unnest($1::bigint[], $2::text[], $3::text[], $4::int[]) AS x(id, owner, run_id, attempt)
+       WHERE t.id = x.id AND t.lease_owner = x.owner AND t.run_id = x.run_id AND t.attempt = x.attempt RETURNING t.id, t.started_at`,
+      [
+        ids.map((id) => (Number.isSafeInteger(id) ? id : -1)),
+        completions.map((c) => c.workerId),
+        completions.map((c) => c.task.runId),
+        completions.map((c) => c.task.attempt),
+      ],
+    );
+    const accepted = new Map(removed.rows.map((r) => [String(r.id), r.started_at]));
+    const mine = completions.filter((c) => accepted.has(c.task.id));
+    if (mine.length > 0) {
+      const st = new Statement();
+      const rows = mine.map((c) => [
+        c.task.runId,
+        c.task.kind,
+        c.task.stepId,
+        c.task.item,
+        c.task.attempt,
+        c.workerId,
+        c.outcome.type === 'failed' ? 'failed' : 'succeeded',
+        c.task.startedAt ?? accepted.get(c.task.id) ?? t.now,
+        t.now,
+        c.outcome.type === 'failed' ? JSON.stringify(c.outcome.error) : null,
+      ]);
+      const cols: [string, string][] = [
+        ['run_id', 'text'],
+        ['kind', 'text'],
+        ['step_id', 'text'],
+        ['item', 'int'],
+        ['attempt', 'int'],
+        ['worker_id', 'text'],
+        ['status', 'text'],
+        ['started_at', 'bigint'],
+        ['finished_at', 'bigint'],
+        ['error', 'text'],
+      ];
+      st.add(
+        `INSERT INTO attempts (${cols.map(([c]) => c).join(', ')}) SELECT * FROM unnest(${cols
+          .map(([, type], i) => `${st.p(rows.map((r) => r[i]))}::${type}[]`)
+          .join(', ')})`,
+      );
+      await t.db.query(st.text(), st.params);
+    }
+    const results: CompletionResult[] = [];
+    for (const c of completions) {
+      if (!accepted.has(c.task.id)) {
+        results.push({ accepted: false, dispatched: [] });
+        continue;
+      }
+      const dispatched = await t.apply(
+        c.task.runId,
+        {
+          type: 'task-finished',
+          task: { kind: c.task.kind, stepId: c.task.stepId, item: c.task.item, attempt: c.task.attempt },
+          outcome: c.outcome,
+        },
+        c.dispatch ? { workerId: c.workerId, limit: c.dispatch, leaseMs: c.leaseMs ?? 10_000 } : undefined,
+      );
+      results.push({ accepted: true, dispatched });
+    }
+    return results;
+  }
+
+  async fireDueTimers(limit: number): Promise<number> {
+    const now = this.now();
+    const due = await this.read<{ id: number; run_id: string }>(
+      'SELECT id, run_id FROM timers WHERE fire_at <= $1 ORDER BY fire_at LIMIT $2',
+      [now, limit],
+    );
+    if (due.length === 0) return 0;
+    return this.tx(async (t) => {
+      // Runs first (skipping those another worker is writing), then their timers.
+      const locked = await t.db.query<{ id: string }>(
+        'SELECT id FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED',
+        [[...new Set(due.map((d) => d.run_id))]],
+      );
+      if (locked.rows.length === 0) return 0;
+      const fired = await t.db.query<{ id: number; run_id: string; step_id: string | null; kind: string }>(
+        'DELETE FROM timers WHERE id = ANY($1::bigint[]) AND run_id = ANY($2::text[]) AND fire_at <= $3 RETURNING *',
+        [due.map((d) => d.id), locked.rows.map((r) => r.id), t.now],
+      );
+      await t.lock(locked.rows.map((r) => r.id));
+      for (const timer of fired.rows.sort((a, b) => a.id - b.id)) {
+        try {
+          await t.apply(timer.run_id, {
+            type: 'timer-fired',
+            stepId: timer.step_id,
+            timer: timer.kind as 'sleep',
+          });
+        } catch (error) {
+          // A rejected command writes nothing; a timer whose run is gone must not block the others.
+          if (!(error instanceof BatonError)) throw error;
+        }
+      }
+      return fired.rows.length;
+    });
+  }
+
+  async nextTimerAt(): Promise<number | undefined> {
+    const row = (await this.read<{ at: number | null }>('SELECT MIN(fire_at) AS at FROM timers'))[0];
+    return row?.at ?? undefined;
+  }
+
+  async cancelRun(runId: string, reason: string, by?: string): Promise<Run> {
+    return this.tx(async (t) => {
+      await t.apply(runId, { type: 'cancel', reason, ...(by === undefined ? {} : { by }) });
+      return toRun(t.row(runId) as RunRow);
+    });
+  }
+
+  async decide(runId: string, stepId: string, decision: ApprovalDecision): Promise<void> {
+    await this.tx(async (t) => {
+      await t.apply(runId, { type: 'decision', stepId, decision });
+    });
+  }
+
+  async publishEvent(key: string, payload: unknown): Promise<{ woken: number }> {
+    const json = JSON.stringify(payload === undefined ? null : payload);
+    if (json.length > this.maxPayloadBytes) {
+      throw new BatonError(
+        'PAYLOAD_TOO_LARGE',
+        `event payload of ${json.length} bytes exceeds the ${this.maxPayloadBytes}-byte limit`,
+      );
+    }
+    return this.tx(async (t) => {
+      // Taken by runs reaching a wait on this key too: either they see this event or it sees their wait.
+      await t.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.event:${key}`]);
+      const inserted = await t.db.query<{ id: number }>(
+        'INSERT INTO events (key, payload, at) VALUES ($1, $2, $3) RETURNING id',
+        [key, json, t.now],
+      );
+      const eventId = (inserted.rows[0] as { id: number }).id;
+      const waiting = await t.db.query<{ run_id: string }>(
+        'SELECT DISTINCT run_id FROM waits WHERE key = $1 AND since <= $2',
+        [key, t.now],
+      );
+      await t.lock(waiting.rows.map((w) => w.run_id));
+      // Read again under the runs' locks: a wait may have ended meanwhile.
+      const waits = await t.db.query<{ run_id: string; step_id: string }>(
+        'SELECT run_id, step_id FROM waits WHERE key = $1 AND since <= $2 AND run_id = ANY($3::text[]) ORDER BY run_id, step_id',
+        [key, t.now, waiting.rows.map((w) => w.run_id)],
+      );
+      let woken = 0;
+      for (const w of waits.rows) {
+        try {
+          await t.apply(w.run_id, { type: 'event', stepId: w.step_id, key, payload });
+          await t.deliver(w.run_id, eventId);
+          woken++;
+        } catch (error) {
+          if (!(error instanceof BatonError)) throw error;
+        }
+      }
+      return { woken };
+    });
+  }
+
+  async prune(before: number): Promise<PruneResult> {
+    let runs = 0;
+    const tables = [
+      'steps',
+      'attempts',
+      'history',
+      'tasks',
+      'timers',
+      'waits',
+      'map_items',
+      'event_deliveries',
+    ];
+    for (;;) {
+      // Small transactions, so a large prune never holds locks for long.
+      const n = await this.tx(async (t) => {
+        const ids = (
+          await t.db.query<{ id: string }>(
+            `SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < $1 AND status IN ('succeeded', 'failed', 'cancelled')
+             ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`,
+            [before],
+          )
+        ).rows.map((r) => r.id);
+        if (ids.length === 0) return 0;
+        const st = new Statement();
+        const list = st.p(ids);
+        for (const table of tables) st.add(`DELETE FROM ${table} WHERE run_id = ANY(${list}::text[])`);
+        st.add(`DELETE FROM runs WHERE id = ANY(${list}::text[])`);
+        await t.db.query(st.text(), st.params);
+        return ids.length;
+      });
+      runs += n;
+      if (n === 0) break;
+    }
+    const events = await this.read<{ n: number }>(
+      'WITH d AS (DELETE FROM events WHERE at < $1 RETURNING 1) SELECT count(*)::int AS n FROM d',
+      [before],
+    );
+    return { runs, events: events[0]?.n ?? 0 };
+  }
+
+  onRunFinished(listener: (run: { id: string; status: RunStatus }) => void): () => void {
+    this.emitter.on('run-finished', listener);
+    return () => this.emitter.off('run-finished', listener);
+  }
+
+  onWork(listener: (timers: boolean) => void): () => void {
+    this.emitter.on('work', listener);
+    return () => this.emitter.off('work', listener);
+  }
+}
+
+/** A Postgres error as a {@link BatonError} where it is one the caller can act on. */
+function translate(error: unknown): unknown {
+  const code = (error as { code?: unknown })?.code;
+  if (code === '57014') {
+    return new BatonError('STORE_UNAVAILABLE', 'a database statement timed out', {
+      hint: 'The database is overloaded or a lock is held too long; raise statementTimeoutMs if this is expected',
+      cause: error,
+    });
+  }
+  return error;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
