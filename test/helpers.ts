@@ -1,28 +1,48 @@
 import { afterEach } from 'vitest';
 import { Baton, type BatonOptions } from '../src/runtime/baton.js';
+import { freshPostgres } from './postgres.js';
 import { tempDir } from './temp-dir.js';
 
 export { tempDir };
 
-/** An engine on a fresh SQLite file; call `close()` and `cleanupDir()` after the test. */
-export async function openTestBaton(
-  options: BatonOptions = {},
-): Promise<Baton & { dir: string; cleanupDir: () => void }> {
+/** A test engine, with the options that open another engine on the same store. */
+export type TestBaton = Baton & { where: BatonOptions; cleanupDir: () => Promise<void> | void };
+
+let engineStore: 'sqlite' | 'postgres' = 'sqlite';
+
+/** Which store the engines of this test file run on (call before any engine opens). */
+export function setEngineStore(kind: 'sqlite' | 'postgres'): void {
+  engineStore = kind;
+}
+
+/** An engine on a fresh store (a SQLite file, or a fresh Postgres database); `close()` and `cleanupDir()` after. */
+export async function openTestBaton(options: BatonOptions = {}): Promise<TestBaton> {
+  if (engineStore === 'postgres') {
+    const db = await freshPostgres();
+    if (!db) throw new Error('no Postgres in this test run: guard the suite with describePostgres');
+    const where: BatonOptions = {
+      databaseUrl: db.connectionString,
+      ...(db.schema === undefined ? {} : { databaseSchema: db.schema }),
+    };
+    const baton = await Baton.open({ ...where, ...options });
+    return Object.assign(baton, { where, cleanupDir: db.drop });
+  }
   const { dir, cleanup } = tempDir();
-  const baton = await Baton.open({ dataDir: dir, durability: 'normal', ...options });
-  return Object.assign(baton, { dir, cleanupDir: cleanup });
+  const where: BatonOptions = { dataDir: dir, durability: 'normal' };
+  const baton = await Baton.open({ ...where, ...options });
+  return Object.assign(baton, { where, cleanupDir: cleanup });
 }
 
 /**
- * Returns a function that opens engines on fresh SQLite files; every engine it opened is closed (its
- * workers stopped) and its files removed after each test, so no test leaks a worker or a file.
+ * Returns a function that opens engines on fresh stores; every engine it opened is closed (its workers
+ * stopped) and its store removed after each test, so no test leaks a worker, a file or a database.
  */
-export function useEngines(): (options?: BatonOptions) => Promise<Baton> {
-  let open: (Baton & { cleanupDir: () => void })[] = [];
+export function useEngines(): (options?: BatonOptions) => Promise<TestBaton> {
+  let open: TestBaton[] = [];
   afterEach(async () => {
     for (const b of open) {
       await b.close();
-      b.cleanupDir();
+      await b.cleanupDir();
     }
     open = [];
   });

@@ -153,10 +153,7 @@ describe('engine edge cases', () => {
     await withCode.register(def);
     const run = await withCode.submit('rolling', {});
     const { Baton } = await import('../../src/runtime/baton.js');
-    const without = await Baton.open({
-      dataDir: (withCode as unknown as { dir: string }).dir,
-      durability: 'normal',
-    });
+    const without = await Baton.open(withCode.where);
     try {
       const errors: unknown[] = [];
       without.worker({ pollMs: 10, releaseDelayMs: 50, onError: (e) => errors.push(e) });

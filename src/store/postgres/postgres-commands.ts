@@ -79,7 +79,7 @@ class Statement {
   private readonly ctes: string[] = [];
   private returning = 'NULL::json AS leased';
   private kept: string[] = [];
-  private notify: string | undefined;
+  private readonly notify = new Set<string>();
 
   p(value: unknown): string {
     this.params.push(value);
@@ -101,16 +101,28 @@ class Statement {
     this.returning = `(SELECT json_agg(json_build_array(id, kind, step_id, item)) FROM leased WHERE lease_owner IS NOT NULL) AS leased`;
   }
 
-  notifyWork(timers: boolean): void {
-    this.notify = timers ? 't' : (this.notify ?? 'w');
+  /**
+   * Tell idle workers everywhere, at commit: `w` tasks are ready, `t` timers were written, `d:<ms>`
+   * tasks become ready at that time (a retry's backoff), so workers wake then instead of at their poll.
+   */
+  notifyWork(what: 'tasks' | 'timers', readyAt?: number): void {
+    if (what === 'timers') this.notify.add('t');
+    else if (readyAt === undefined) this.notify.add('w');
+    else {
+      const earlier = [...this.notify].find((n) => n.startsWith('d:'));
+      if (earlier === undefined || Number(earlier.slice(2)) > readyAt) {
+        if (earlier !== undefined) this.notify.delete(earlier);
+        this.notify.add(`d:${readyAt}`);
+      }
+    }
   }
 
   get empty(): boolean {
-    return this.ctes.length === 0 && this.notify === undefined;
+    return this.ctes.length === 0 && this.notify.size === 0;
   }
 
   text(): string {
-    const n = this.notify === undefined ? '' : `, pg_notify('${WORK_CHANNEL}', '${this.notify}')`;
+    const n = [...this.notify].map((payload) => `, pg_notify('${WORK_CHANNEL}', '${payload}')`).join('');
     const kept = this.kept.length ? `, ${this.kept.join(', ')}` : '';
     return `${this.ctes.length ? `WITH ${this.ctes.join(',\n')} ` : ''}SELECT ${this.returning}${kept}${n}`;
   }
@@ -411,7 +423,7 @@ export class PgRunTransaction {
             attemptStartedData(task.kind, dispatch.workerId, task.kind === 'step' && task.attempt === 1),
           ]);
         } else {
-          st.notifyWork(false);
+          st.notifyWork('tasks', task.delayMs > 0 ? now + task.delayMs : undefined);
           this.wrote.tasks = true;
         }
         return [
@@ -442,7 +454,7 @@ export class PgRunTransaction {
           t.timers.map((tm) => [tm.stepId, tm.kind, tm.fireAt]),
         ).slice('SELECT * FROM '.length)}`,
       );
-      st.notifyWork(true);
+      st.notifyWork('timers');
       this.wrote.timers = true;
     }
     if (t.waits.length > 0) {

@@ -282,7 +282,10 @@ export class PostgresStore implements Store {
       client.on('error', retry);
       client.on('end', retry);
       client.on('notification', (message) => {
-        if (message.channel === WORK_CHANNEL) this.emitter.emit('work', message.payload === 't');
+        if (message.channel !== WORK_CHANNEL) return;
+        const payload = message.payload ?? '';
+        if (payload.startsWith('d:')) this.wakeAt(Number(payload.slice(2)));
+        else this.emitter.emit('work', payload === 't');
       });
       await client.connect();
       await client.query(`LISTEN ${WORK_CHANNEL}`);
@@ -295,8 +298,28 @@ export class PostgresStore implements Store {
     }
   }
 
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeTimerAt = Number.POSITIVE_INFINITY;
+
+  /** Wake idle workers of this process when delayed tasks become ready (sender's clock; skew shifts it). */
+  private wakeAt(at: number): void {
+    if (!Number.isFinite(at) || at >= this.wakeTimerAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimerAt = at;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeTimerAt = Number.POSITIVE_INFINITY;
+        this.emitter.emit('work', false);
+      },
+      Math.max(0, at - Date.now()) + 5,
+    );
+    this.wakeTimer.unref();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.pending.length > 0) await this.flush();
     this.closed = true;
     if (this.listenerRetry) clearTimeout(this.listenerRetry);
@@ -817,7 +840,7 @@ export class PostgresStore implements Store {
         `UPDATE tasks SET lease_owner = NULL, visible_at = ${now}, takeovers = takeovers + 1, started_at = NULL WHERE id = ANY(${ids}::bigint[])`,
       );
       this.requeueSteps(st, requeue);
-      st.notifyWork(false);
+      st.notifyWork('tasks');
     }
     if (exhausted.length > 0)
       st.add(`DELETE FROM tasks WHERE id = ANY(${st.p(exhausted.map((r) => r.id))}::bigint[])`);
@@ -897,7 +920,7 @@ export class PostgresStore implements Store {
           JSON.stringify({ workerId: request.workerId, reason: request.reason, retryInMs: request.delayMs }),
         ],
       ]);
-      st.notifyWork(false);
+      st.notifyWork('tasks', request.delayMs > 0 ? t.now + request.delayMs : undefined);
       await t.db.query(st.text(), st.params);
       return true;
     });
@@ -920,7 +943,7 @@ export class PostgresStore implements Store {
         `UPDATE tasks SET lease_owner = NULL, visible_at = ${now}, started_at = NULL WHERE lease_owner = ${owner}`,
       );
       this.requeueSteps(st, held);
-      st.notifyWork(false);
+      st.notifyWork('tasks');
       await t.db.query(st.text(), st.params);
       return held.length;
     });
