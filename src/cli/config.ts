@@ -24,6 +24,12 @@ export interface BatonConfig {
   dataDir?: string;
   /** @defaultValue 'full' */
   durability?: 'full' | 'normal';
+  /** `postgres://…`: run on Postgres (many workers, many machines). `BATON_DATABASE_URL` overrides it. */
+  databaseUrl?: string;
+  /** Postgres schema of Baton's tables. @defaultValue the connection's (`public`) */
+  databaseSchema?: string;
+  /** Most tasks of one tenant running at once across all workers: a number, or per tenant with `'*'`. */
+  tenantConcurrency?: number | Record<string, number>;
   worker?: { concurrency?: number; leaseMs?: number };
   /** Finished runs older than this are pruned (`30d`). @defaultValue '30d' for `baton runs prune` */
   retention?: string | number;
@@ -68,6 +74,14 @@ const configSchema = z.object({
     .optional(),
   dataDir: z.string().min(1).optional(),
   durability: z.enum(['full', 'normal']).optional(),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  databaseSchema: z.string().min(1).optional(),
+  tenantConcurrency: z
+    .union([z.number().int().positive(), z.record(z.string(), z.number().int().positive())])
+    .optional(),
   worker: z
     .object({
       concurrency: z.number().int().positive().optional(),

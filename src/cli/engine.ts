@@ -15,6 +15,7 @@ import type { Output } from './format.js';
 export interface GlobalOptions {
   config?: string;
   dataDir?: string;
+  databaseUrl?: string;
   json?: boolean;
 }
 
@@ -25,8 +26,10 @@ export interface EngineSession {
   out: Output;
   /** The versions the config's workflows registered as, in config order. */
   registered: WorkflowVersion[];
-  /** The store's directory. */
+  /** The store's directory (SQLite). */
   dataDir: string;
+  /** Where the store is, for people: the SQLite directory, or the Postgres host and database. */
+  storeLabel: string;
 }
 
 /** Where the store lives: `--data-dir`, then `BATON_DATA_DIR`, then the config's `dataDir`, then `./.baton`. */
@@ -35,6 +38,31 @@ export function resolveDataDir(globals: GlobalOptions, loaded: LoadedConfig, env
   if (env.BATON_DATA_DIR) return resolve(env.BATON_DATA_DIR);
   if (loaded.config.dataDir) return resolve(loaded.baseDir, loaded.config.dataDir);
   return resolve('.baton');
+}
+
+/** Postgres, when chosen: `--database-url`, then `BATON_DATABASE_URL`, then the config's `databaseUrl`. */
+export function resolveDatabaseUrl(
+  globals: GlobalOptions,
+  loaded: LoadedConfig,
+  env = process.env,
+): string | undefined {
+  const url = globals.databaseUrl || env.BATON_DATABASE_URL || loaded.config.databaseUrl;
+  if (url && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new BatonError('CONFIG_INVALID', `the database URL must start with postgres:// or postgresql://`, {
+      hint: 'Unset BATON_DATABASE_URL to use the embedded SQLite store',
+    });
+  }
+  return url || undefined;
+}
+
+/** A database URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${u.username}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'postgres (unparsable URL)';
+  }
 }
 
 function resolveDurability(loaded: LoadedConfig, env = process.env): 'full' | 'normal' {
@@ -58,14 +86,20 @@ export async function withEngine<T>(
   const loaded = await loadConfig(globals.config);
   const durability = resolveDurability(loaded);
   const dataDir = resolveDataDir(globals, loaded);
+  const databaseUrl = resolveDatabaseUrl(globals, loaded);
+  const { databaseSchema, tenantConcurrency } = loaded.config;
   const baton = await Baton.open({
     dataDir,
     durability,
     functions: loaded.config.functions ?? {},
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    ...(databaseSchema === undefined ? {} : { databaseSchema }),
+    ...(tenantConcurrency === undefined ? {} : { tenantConcurrency }),
   });
+  const storeLabel = databaseUrl === undefined ? dataDir : redactUrl(databaseUrl);
   try {
     const registered = await registerConfigWorkflows(baton, loaded, out);
-    return await body({ baton, loaded, out, registered, dataDir });
+    return await body({ baton, loaded, out, registered, dataDir, storeLabel });
   } finally {
     await baton.close();
   }

@@ -26,11 +26,15 @@ export function buildProgram(): Command {
       '--data-dir <dir>',
       "where the embedded store lives (default: $BATON_DATA_DIR, the config's dataDir, ./.baton)",
     )
+    .option(
+      '--database-url <url>',
+      "run on Postgres: postgres://user:password@host:5432/db (default: $BATON_DATABASE_URL, the config's databaseUrl; else embedded SQLite)",
+    )
     .option('--json', 'machine-readable output')
     .showSuggestionAfterError()
     .addHelpText(
       'after',
-      '\nEnvironment: BATON_DATA_DIR, BATON_DURABILITY (full|normal), BATON_DEBUG=1 (stack traces), NO_COLOR.',
+      '\nEnvironment: BATON_DATABASE_URL (Postgres), BATON_DATA_DIR, BATON_DURABILITY (full|normal), BATON_DEBUG=1 (stack traces), NO_COLOR.',
     );
   for (const command of [
     runCommand(),

@@ -17,11 +17,14 @@ export function demoCommand(): Command {
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const out = processOutput(globals.json === true);
-      await withEngine(globals, out, async ({ baton, loaded, registered, dataDir }) => {
+      await withEngine(globals, out, async ({ baton, loaded, registered, dataDir, storeLabel }) => {
         const p = out.paint;
         const names = [...new Set(registered.map((v) => v.workflow))];
-        const shownDir = relative(process.cwd(), dataDir) || '.';
-        out.line(`${p.bold('Baton demo')}: ${names.length} workflows on the embedded store in ${shownDir}`);
+        const where =
+          storeLabel === dataDir
+            ? `the embedded store in ${relative(process.cwd(), dataDir) || '.'}`
+            : `Postgres at ${storeLabel}`;
+        out.line(`${p.bold('Baton demo')}: ${names.length} workflows on ${where}`);
         baton.worker({
           ...loaded.config.worker,
           onError: (e) => out.warn(`worker: ${(e as Error).message ?? String(e)}`),

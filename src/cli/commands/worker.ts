@@ -21,7 +21,7 @@ export function workerCommand(): Command {
       const concurrency =
         opts.concurrency === undefined ? undefined : parseIntArg(opts.concurrency, '--concurrency', 1);
       const leaseMs = opts.lease === undefined ? undefined : parseDurationArg(opts.lease, '--lease');
-      await withEngine(globals, out, async ({ baton, loaded }) => {
+      await withEngine(globals, out, async ({ baton, loaded, storeLabel }) => {
         const settings = loaded.config.worker ?? {};
         const options = {
           concurrency: concurrency ?? settings.concurrency ?? 50,
@@ -36,7 +36,7 @@ export function workerCommand(): Command {
         });
         out.data({ event: 'started', workerId: worker.id, ...options });
         out.line(
-          `worker ${worker.id} started (concurrency ${options.concurrency}, lease ${humanDuration(options.leaseMs)}); Ctrl-C to stop`,
+          `worker ${worker.id} started on ${storeLabel} (concurrency ${options.concurrency}, lease ${humanDuration(options.leaseMs)}); Ctrl-C to stop`,
         );
         const signal = await stopped;
         out.line(out.paint.dim(`${signal}: stopping; running tasks get up to 5 s to finish`));
