@@ -105,3 +105,64 @@ export function childDeadline(
   if (parentDeadline === null) return own;
   return own === null ? parentDeadline : Math.min(parentDeadline, own);
 }
+
+/** A ready task a claim may take. */
+export interface ClaimCandidate {
+  id: number;
+  tenant: string;
+  priority: number;
+  visible_at: number;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+}
+
+/** The limit of a tenant under the `tenantConcurrency` option, if any. */
+export function tenantLimit(
+  option: number | Record<string, number> | undefined,
+  tenant: string,
+): number | undefined {
+  if (option === undefined) return undefined;
+  if (typeof option === 'number') return option;
+  return option[tenant] ?? option['*'];
+}
+
+/**
+ * Fair claim order: higher priority first; within a priority, tenants take turns (each tenant's best
+ * task, then each tenant's second…), so one tenant's backlog cannot starve another's runs.
+ */
+export function fairOrder<C extends ClaimCandidate>(candidates: C[]): C[] {
+  const seen = new Map<string, number>();
+  return candidates
+    .map((c) => {
+      const rank = seen.get(c.tenant) ?? 0;
+      seen.set(c.tenant, rank + 1);
+      return { c, rank };
+    })
+    .sort((a, b) => b.c.priority - a.c.priority || a.rank - b.rank || a.c.visible_at - b.c.visible_at)
+    .map((x) => x.c);
+}
+
+/** The ids to lease, in order, within `limit` and the tenant and concurrency-key limits. */
+export function pickWithinLimits(
+  ordered: ClaimCandidate[],
+  limit: number,
+  limitOf: (tenant: string) => number | undefined,
+  leasedByTenant: Map<string, number>,
+  leasedByKey: Map<string, number>,
+): number[] {
+  const out: number[] = [];
+  for (const c of ordered) {
+    if (out.length >= limit) break;
+    const tenantMax = limitOf(c.tenant);
+    const tenantNow = leasedByTenant.get(c.tenant) ?? 0;
+    if (tenantMax !== undefined && tenantNow >= tenantMax) continue;
+    if (c.concurrency_limit !== null && c.concurrency_key !== null) {
+      const keyNow = leasedByKey.get(c.concurrency_key) ?? 0;
+      if (keyNow >= c.concurrency_limit) continue;
+      leasedByKey.set(c.concurrency_key, keyNow + 1);
+    }
+    leasedByTenant.set(c.tenant, tenantNow + 1);
+    out.push(c.id);
+  }
+  return out;
+}

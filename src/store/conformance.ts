@@ -70,9 +70,9 @@ export function storeConformance(
       for (const c of cleanups.splice(0)) await c();
     });
 
-    async function open(random = () => 0.5): Promise<Store> {
+    async function open(random = () => 0.5, extra: StoreOptions = {}): Promise<Store> {
       clock = new Clock();
-      const { store, cleanup } = await factory({ now: clock.now, random, maxPayloadBytes: 10_000 });
+      const { store, cleanup } = await factory({ now: clock.now, random, maxPayloadBytes: 10_000, ...extra });
       await store.init();
       cleanups.push(async () => {
         await store.close();
@@ -294,6 +294,59 @@ export function storeConformance(
       await store.completeTask({ task: t2 as ClaimedTask, workerId: 'w2', outcome: ok('done') });
       expect((await store.getRun(run.id))?.status).toBe('succeeded');
       expect((await store.getHistory(run.id)).some((e) => e.type === 'task-released')).toBe(true);
+    });
+
+    test("claims fairly: one tenant's backlog does not starve another tenant's runs", async () => {
+      const store = await open();
+      await register(store, graph('wf', [node('a')]));
+      for (let i = 0; i < 30; i++) await store.createRun({ workflow: 'wf', input: i, tenant: 'big' });
+      const small = await store.createRun({ workflow: 'wf', input: 'late', tenant: 'small' });
+      clock.advance(1);
+      const claimed = await store.claimTasks({ workerId: 'w', limit: 4, leaseMs: 1000 });
+      expect(claimed).toHaveLength(4);
+      // Tenants take turns within a priority: the late run of the small tenant is among the first.
+      expect(claimed.map((t) => t.runId)).toContain(small.run.id);
+      expect(claimed.filter((t) => t.run.tenant === 'big')).toHaveLength(3);
+      // Priority still comes first, whatever the tenant.
+      const urgent = await store.createRun({ workflow: 'wf', input: 'urgent', tenant: 'big', priority: 5 });
+      const [next] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 1000 });
+      expect(next?.runId).toBe(urgent.run.id);
+    });
+
+    test('keeps tasks leased at once within the tenant and concurrency-key limits, across workers', async () => {
+      const store = await open(undefined, { tenantConcurrency: { capped: 2, '*': 100 } });
+      await register(store, graph('wf', [node('a'), node('b', ['a'])]));
+      const keyed: { run: { id: string } }[] = [];
+      for (let i = 0; i < 4; i++) {
+        keyed.push(
+          await store.createRun({ workflow: 'wf', input: i, concurrency: { key: 'customer-1', limit: 1 } }),
+        );
+      }
+      for (let i = 0; i < 4; i++) await store.createRun({ workflow: 'wf', input: i, tenant: 'capped' });
+      const free = await store.createRun({ workflow: 'wf', input: 'free', tenant: 'other' });
+      const w1 = await store.claimTasks({ workerId: 'w1', limit: 10, leaseMs: 1000 });
+      const w2 = await store.claimTasks({ workerId: 'w2', limit: 10, leaseMs: 1000 });
+      const all = [...w1, ...w2];
+      expect(all.filter((t) => keyed.some((k) => k.run.id === t.runId))).toHaveLength(1);
+      expect(all.filter((t) => t.run.tenant === 'capped')).toHaveLength(2);
+      expect(all.map((t) => t.runId)).toContain(free.run.id);
+      // A limited run's successor takes the slot its finished task gave back, and no more.
+      const held = all.find((t) => keyed.some((k) => k.run.id === t.runId)) as ClaimedTask;
+      const owner = w1.some((t) => t.id === held.id) ? 'w1' : 'w2';
+      const done = await store.completeTask({
+        task: held,
+        workerId: owner,
+        outcome: ok(1),
+        dispatch: 10,
+        leaseMs: 1000,
+      });
+      expect(done.dispatched.map((t) => [t.runId, t.stepId])).toEqual([[held.runId, 'b']]);
+      expect(await store.claimTasks({ workerId: 'w3', limit: 10, leaseMs: 1000 })).toEqual([]);
+      const [b] = done.dispatched;
+      await store.completeTask({ task: b as ClaimedTask, workerId: owner, outcome: ok(2) });
+      const after = await store.claimTasks({ workerId: 'w3', limit: 10, leaseMs: 1000 });
+      expect(after).toHaveLength(1);
+      expect(keyed.map((k) => k.run.id)).toContain(after[0]?.runId);
     });
 
     test('claims higher priority first', async () => {

@@ -24,7 +24,17 @@ import type {
   StepState,
   WorkflowVersion,
 } from '../../core/types.js';
-import { attemptStartedData, claimedTask, lostTooOften, MAX_TAKEOVERS, settledSteps } from '../claims.js';
+import {
+  attemptStartedData,
+  type ClaimCandidate,
+  claimedTask,
+  fairOrder,
+  lostTooOften,
+  MAX_TAKEOVERS,
+  pickWithinLimits,
+  settledSteps,
+  tenantLimit,
+} from '../claims.js';
 import { newRunId } from '../ids.js';
 import type {
   AttemptRecord,
@@ -120,16 +130,6 @@ function isConnectionError(error: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A ready task a claim may take. */
-interface Candidate {
-  id: number;
-  tenant: string;
-  priority: number;
-  visible_at: number;
-  concurrency_key: string | null;
-  concurrency_limit: number | null;
-}
 
 /** A write waiting for the next group commit. */
 interface PendingCompletion {
@@ -401,14 +401,10 @@ export class PostgresStore implements Store {
 
   /** True when claims, not dispatch, must decide who runs this run's tasks (a concurrency limit applies). */
   private limited(row: Pick<RunRow, 'tenant' | 'concurrency_limit'>): boolean {
-    return (row.concurrency_limit ?? null) !== null || this.tenantLimit(row.tenant) !== undefined;
-  }
-
-  private tenantLimit(tenant: string): number | undefined {
-    const limits = this.options.tenantConcurrency;
-    if (limits === undefined) return undefined;
-    if (typeof limits === 'number') return limits;
-    return limits[tenant] ?? limits['*'];
+    return (
+      (row.concurrency_limit ?? null) !== null ||
+      tenantLimit(this.options.tenantConcurrency, row.tenant) !== undefined
+    );
   }
 
   /** A read outside any transaction, retried on transient failures. */
@@ -663,8 +659,8 @@ export class PostgresStore implements Store {
     db: PgQueryable,
     now: number,
     limit: number,
-  ): Promise<{ expired: boolean; ready: Candidate[] }> {
-    const { rows } = await db.query<{ expired: boolean } & ({ id: null } | Candidate)>(
+  ): Promise<{ expired: boolean; ready: ClaimCandidate[] }> {
+    const { rows } = await db.query<{ expired: boolean } & ({ id: null } | ClaimCandidate)>(
       `WITH RECURSIVE ten AS (
          (SELECT tenant FROM tasks WHERE lease_owner IS NULL AND visible_at <= $1 ORDER BY tenant LIMIT 1)
          UNION ALL
@@ -682,53 +678,35 @@ export class PostgresStore implements Store {
     );
     return {
       expired: rows[0]?.expired === true,
-      ready: rows.filter((r): r is { expired: boolean } & Candidate => r.id !== null),
+      ready: rows.filter((r): r is { expired: boolean } & ClaimCandidate => r.id !== null),
     };
   }
 
-  /**
-   * Order candidates fairly: by priority, then tenants in turn (each tenant's best task first), and keep
-   * what the tenant and concurrency-key limits allow.
-   */
-  private async fairPick(t: PgRunTransaction, candidates: Candidate[], limit: number): Promise<number[]> {
-    const rank = new Map<string, number>();
-    const ranked = candidates.map((c) => {
-      const r = rank.get(c.tenant) ?? 0;
-      rank.set(c.tenant, r + 1);
-      return { ...c, rank: r };
-    });
-    ranked.sort((a, b) => b.priority - a.priority || a.rank - b.rank || a.visible_at - b.visible_at);
-    const limitedTenants = [...rank.keys()].filter((tenant) => this.tenantLimit(tenant) !== undefined);
+  /** Order candidates fairly and keep what the tenant and concurrency-key limits allow. */
+  private async fairPick(
+    t: PgRunTransaction,
+    candidates: ClaimCandidate[],
+    limit: number,
+  ): Promise<number[]> {
+    const ordered = fairOrder(candidates);
+    const limitOf = (tenant: string) => tenantLimit(this.options.tenantConcurrency, tenant);
+    const tenants = [...new Set(ordered.map((c) => c.tenant))].filter((x) => limitOf(x) !== undefined);
     const keys = [
-      ...new Set(ranked.filter((c) => c.concurrency_limit !== null).map((c) => c.concurrency_key as string)),
+      ...new Set(ordered.filter((c) => c.concurrency_limit !== null).map((c) => c.concurrency_key as string)),
     ];
-    if (limitedTenants.length === 0 && keys.length === 0) return ranked.slice(0, limit).map((c) => c.id);
+    if (tenants.length === 0 && keys.length === 0) return ordered.slice(0, limit).map((c) => c.id);
     // Limits count leases across all workers: limited claims take turns, so two cannot both see a free slot.
     await t.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['baton.claim-limits']);
     const counts = await t.db.query<{ scope: string; name: string; n: number }>(
       `SELECT 't' AS scope, tenant AS name, count(*)::int AS n FROM tasks WHERE lease_owner IS NOT NULL AND tenant = ANY($1::text[]) GROUP BY tenant
        UNION ALL
        SELECT 'k', concurrency_key, count(*)::int FROM tasks WHERE lease_owner IS NOT NULL AND concurrency_key = ANY($2::text[]) GROUP BY concurrency_key`,
-      [limitedTenants, keys],
+      [tenants, keys],
     );
-    const leasedByTenant = new Map<string, number>();
-    const leasedByKey = new Map<string, number>();
-    for (const c of counts.rows) (c.scope === 't' ? leasedByTenant : leasedByKey).set(c.name, c.n);
-    const out: number[] = [];
-    for (const c of ranked) {
-      if (out.length >= limit) break;
-      const tenantMax = this.tenantLimit(c.tenant);
-      const tenantNow = leasedByTenant.get(c.tenant) ?? 0;
-      if (tenantMax !== undefined && tenantNow >= tenantMax) continue;
-      if (c.concurrency_limit !== null) {
-        const keyNow = leasedByKey.get(c.concurrency_key as string) ?? 0;
-        if (keyNow >= c.concurrency_limit) continue;
-        leasedByKey.set(c.concurrency_key as string, keyNow + 1);
-      }
-      leasedByTenant.set(c.tenant, tenantNow + 1);
-      out.push(c.id);
-    }
-    return out;
+    const byTenant = new Map<string, number>();
+    const byKey = new Map<string, number>();
+    for (const c of counts.rows) (c.scope === 't' ? byTenant : byKey).set(c.name, c.n);
+    return pickWithinLimits(ordered, limit, limitOf, byTenant, byKey);
   }
 
   /** Lease the chosen tasks (skipping any another worker took meanwhile) and build what the worker receives. */

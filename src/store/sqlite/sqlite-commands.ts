@@ -51,6 +51,8 @@ interface Dependencies {
   latestVersion: (workflow: string) => WorkflowVersion | undefined;
   /** Called when tasks or timers were written, so idle workers in this process wake up. */
   signalWork: (timers: boolean) => void;
+  /** True when a run's tasks are under a concurrency limit: successors then queue for a fair claim. */
+  limited: (row: RunRow) => boolean;
 }
 
 const s = (json: unknown): string | null => (json === undefined ? null : JSON.stringify(json));
@@ -209,13 +211,15 @@ export class SqliteRunWriter {
         continue;
       }
       first = false;
+      // A run under a concurrency limit takes at most the slot its finished task gave back.
+      const limit = dispatch && this.deps.limited(loaded.row) ? Math.min(budget, 1) : budget;
       const leased = this.write(
         loaded.row,
         loaded.snapshot,
         t,
         now,
         queue,
-        dispatch ? { ...dispatch, limit: budget } : undefined,
+        dispatch ? { ...dispatch, limit } : undefined,
       );
       budget -= leased.length;
       dispatched.push(...leased);
@@ -342,6 +346,9 @@ export class SqliteRunWriter {
         visibleAt,
         lease ? dispatch.workerId : null,
         lease ? now : null,
+        row.tenant,
+        row.concurrency_key ?? null,
+        row.concurrency_limit ?? null,
       );
       if (lease) {
         events.push(
@@ -436,6 +443,8 @@ export class SqliteRunWriter {
       '[]',
       now,
       childDeadline(parent.deadline_at, version.graph.runTimeoutMs, now),
+      parent.concurrency_key ?? null,
+      parent.concurrency_limit ?? null,
     );
     this.insertEventRaw(child.runId, now, 'run-created', null, {
       parentRunId: parent.id,
@@ -504,6 +513,7 @@ export class SqliteRunWriter {
       tags: string[];
       deadlineAt?: number;
       traceId?: string;
+      concurrency?: { key: string; limit: number };
     },
     now: number,
     dispatch?: DispatchTarget,
@@ -524,9 +534,12 @@ export class SqliteRunWriter {
       JSON.stringify(request.tags),
       now,
       request.deadlineAt ?? null,
+      request.concurrency?.key ?? null,
+      request.concurrency?.limit ?? null,
     );
     this.insertEventRaw(id, now, 'run-created', null, { versionId: request.version.id });
-    const dispatched = this.apply(id, { type: 'start' }, now, dispatch);
+    const limited = this.deps.limited(this.runRow(id) as RunRow);
+    const dispatched = this.apply(id, { type: 'start' }, now, limited ? undefined : dispatch);
     return { run: toRun(this.runRow(id) as RunRow), dispatched };
   }
 

@@ -22,7 +22,8 @@ export function prepareStatements(db: SqliteDatabase) {
       'UPDATE steps SET status = ?, attempt = ?, started_at = COALESCE(started_at, ?) WHERE run_id = ? AND step_id = ?',
     ),
     insertTask: p(
-      'INSERT INTO tasks (run_id, kind, step_id, item, attempt, priority, visible_at, lease_owner, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      `INSERT INTO tasks (run_id, kind, step_id, item, attempt, priority, visible_at, lease_owner, started_at, tenant, concurrency_key, concurrency_limit)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteRunTasks: p('DELETE FROM tasks WHERE run_id = ?'),
     cancelRunAttempts: p(
@@ -67,7 +68,8 @@ export function prepareStatements(db: SqliteDatabase) {
     ),
     insertRun: p(
       `INSERT INTO runs (id, workflow, version_id, status, phase, input, priority, tenant, idempotency_key, parent_run_id, parent_step_id,
-           depth, trace_id, tags, created_at, deadline_at) VALUES (?, ?, ?, 'queued', 'steps', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           depth, trace_id, tags, created_at, deadline_at, concurrency_key, concurrency_limit)
+         VALUES (?, ?, ?, 'queued', 'steps', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
   };
 }

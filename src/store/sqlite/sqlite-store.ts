@@ -20,7 +20,14 @@ import type {
   StepState,
   WorkflowVersion,
 } from '../../core/types.js';
-import { lostTooOften, MAX_TAKEOVERS } from '../claims.js';
+import {
+  type ClaimCandidate,
+  fairOrder,
+  lostTooOften,
+  MAX_TAKEOVERS,
+  pickWithinLimits,
+  tenantLimit,
+} from '../claims.js';
 import type {
   AttemptRecord,
   CompletionResult,
@@ -118,6 +125,9 @@ export class SqliteStore implements Store {
       version: (id) => this.versionSync(id),
       latestVersion: (workflow) => this.latestSync(workflow),
       signalWork: (timers) => this.emitter.emit('work', timers),
+      limited: (row) =>
+        (row.concurrency_limit ?? null) !== null ||
+        tenantLimit(this.options.tenantConcurrency, row.tenant) !== undefined,
     });
   }
 
@@ -292,6 +302,7 @@ export class SqliteStore implements Store {
           tags: request.tags ?? [],
           ...(request.deadlineAt === undefined ? {} : { deadlineAt: request.deadlineAt }),
           ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
+          ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
         },
         now,
         request.dispatchTo,
@@ -364,9 +375,7 @@ export class SqliteStore implements Store {
     if (request.limit <= 0) return [];
     return this.enqueue((now) => {
       this.takeOverExpired(now);
-      const rows = this.q(
-        'SELECT * FROM tasks WHERE lease_owner IS NULL AND visible_at <= ? ORDER BY priority DESC, visible_at LIMIT ?',
-      ).all(now, request.limit) as TaskRow[];
+      const rows = this.fairPick(now, request.limit);
       const lease = this.q('UPDATE tasks SET lease_owner = ?, visible_at = ?, started_at = ? WHERE id = ?');
       const out: ClaimedTask[] = [];
       const expires = now + request.leaseMs;
@@ -387,6 +396,29 @@ export class SqliteStore implements Store {
       }
       return out;
     });
+  }
+
+  /** Ready tasks in fair order (tenants take turns within a priority), within the concurrency limits. */
+  private fairPick(now: number, limit: number): TaskRow[] {
+    const candidates = this.q(
+      `SELECT t.* FROM (SELECT DISTINCT tenant FROM tasks WHERE lease_owner IS NULL AND visible_at <= @now) ten
+       JOIN tasks t ON t.id IN (SELECT id FROM tasks WHERE lease_owner IS NULL AND visible_at <= @now AND tenant = ten.tenant
+         ORDER BY priority DESC, visible_at LIMIT @limit)`,
+    ).all({ now, limit }) as (TaskRow & ClaimCandidate)[];
+    const ordered = fairOrder(candidates);
+    const limitOf = (tenant: string) => tenantLimit(this.options.tenantConcurrency, tenant);
+    const byTenant = new Map<string, number>();
+    const byKey = new Map<string, number>();
+    if (ordered.some((c) => c.concurrency_limit !== null || limitOf(c.tenant) !== undefined)) {
+      const counts = this.q(
+        `SELECT 't' AS scope, tenant AS name, count(*) AS n FROM tasks WHERE lease_owner IS NOT NULL GROUP BY tenant
+         UNION ALL
+         SELECT 'k', concurrency_key, count(*) FROM tasks WHERE lease_owner IS NOT NULL AND concurrency_key IS NOT NULL GROUP BY concurrency_key`,
+      ).all() as { scope: string; name: string; n: number }[];
+      for (const c of counts) (c.scope === 't' ? byTenant : byKey).set(c.name, c.n);
+    }
+    const chosen = new Set(pickWithinLimits(ordered, limit, limitOf, byTenant, byKey));
+    return ordered.filter((c) => chosen.has(c.id));
   }
 
   /** Return tasks whose lease expired to the queue, recording the takeover in each run's history. */
