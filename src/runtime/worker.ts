@@ -45,8 +45,8 @@ export interface WorkerOptions {
   /** Lease renewal interval. @defaultValue leaseMs / 3 */
   heartbeatMs?: number;
   /**
-   * Idle poll interval for work written by other processes. @defaultValue the store's `idlePollMs`
-   * (2 s on Postgres with LISTEN up), else 250
+   * Idle poll interval for work written by other processes. @defaultValue the store's `idlePoll`
+   * (on Postgres with LISTEN up: 2 s for tasks, 30 s for timers), else 250
    */
   pollMs?: number;
   /** Retention: prune runs finished longer ago than this (ms), 10 s after start and then hourly; off when undefined. */
@@ -182,7 +182,11 @@ export class Worker {
 
   /** The worker's own setting, else the store's (slow while it wakes workers itself), else 250 ms. */
   private get pollMs(): number {
-    return this.ownPollMs ?? this.store.idlePollMs ?? 250;
+    return this.ownPollMs ?? this.store.idlePoll?.claimsMs ?? 250;
+  }
+
+  private get timerPollMs(): number {
+    return this.ownPollMs ?? this.store.idlePoll?.timersMs ?? 250;
   }
 
   private poke(): void {
@@ -235,7 +239,7 @@ export class Worker {
 
   private async timerLoop(): Promise<void> {
     while (this.running) {
-      let delay = this.pollMs;
+      let delay = this.timerPollMs;
       try {
         const fired = await this.store.fireDueTimers(500);
         if (fired === 500) continue;

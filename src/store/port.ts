@@ -128,10 +128,10 @@ export interface StoreOptions {
 /** The engine's storage port. */
 export interface Store {
   /**
-   * How often an idle worker should poll this store, when the adapter has its own wake-ups (Postgres
-   * `LISTEN`): workers poll slowly while they work. Undefined: the worker's own setting.
+   * How often an idle worker should look for tasks and for due timers, when the adapter has wake-ups of
+   * its own (Postgres `LISTEN`): polling is then only a fallback. Undefined: the worker's own setting.
    */
-  readonly idlePollMs?: number;
+  readonly idlePoll?: { claimsMs: number; timersMs: number };
 
   /** Apply migrations; safe to call from many processes at once. */
   init(): Promise<void>;

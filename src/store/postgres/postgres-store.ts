@@ -80,7 +80,10 @@ export interface PostgresStoreOptions extends StoreOptions {
   statementTimeoutMs?: number;
   /** How long an operation keeps retrying while the database is unreachable. @defaultValue 30000 */
   reconnectTimeoutMs?: number;
-  /** Idle polling of workers while the listener is up (a fallback: `NOTIFY` wakes them). @defaultValue 2000 */
+  /**
+   * Idle polling for tasks while the listener is up (`NOTIFY` wakes workers; this bounds how late an
+   * idle worker notices expired leases). Timers poll every 30 s or this, whichever is longer. @defaultValue 2000
+   */
   pollMs?: number;
   /** Largest number of completions in one group commit. @defaultValue 256 */
   maxBatch?: number;
@@ -184,9 +187,14 @@ export class PostgresStore implements Store {
     };
   }
 
-  /** How often an idle worker polls: slowly while `NOTIFY` wakes it, often while the listener is down. */
-  get idlePollMs(): number {
-    return this.listening ? (this.options.pollMs ?? 2000) : 250;
+  /**
+   * How often an idle worker polls: slowly while `NOTIFY` wakes it, often while the listener is down.
+   * Claims still poll every 2 s, because that is how a worker notices another one's expired leases.
+   */
+  get idlePoll(): { claimsMs: number; timersMs: number } {
+    if (!this.listening) return { claimsMs: 250, timersMs: 250 };
+    const claimsMs = this.options.pollMs ?? 2000;
+    return { claimsMs, timersMs: Math.max(claimsMs, 30_000) };
   }
 
   async init(): Promise<void> {
