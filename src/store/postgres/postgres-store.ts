@@ -89,6 +89,9 @@ export interface PostgresStoreOptions extends StoreOptions {
   maxBatch?: number;
 }
 
+/** Group commits a process keeps in flight at once. */
+const MAX_CONCURRENT_FLUSHES = 2;
+
 /** The oldest server the adapter supports. */
 const MIN_SERVER_VERSION = 130000;
 
@@ -153,6 +156,8 @@ export class PostgresStore implements Store {
   private readonly versions = new Map<string, WorkflowVersion>();
   private pending: PendingCompletion[] = [];
   private flushScheduled = false;
+  /** Group commits in flight; more wait, so that under load batches grow instead of transactions. */
+  private flushing = 0;
   private closed = false;
   private listener: PgClient | undefined;
   private listening = false;
@@ -328,7 +333,11 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    if (this.pending.length > 0) await this.flush();
+    // Completions already handed in are committed (or fail) before the pool closes.
+    while (this.pending.length > 0 || this.flushing > 0) {
+      if (this.flushing < MAX_CONCURRENT_FLUSHES && this.pending.length > 0) await this.flush();
+      else await sleep(5);
+    }
     this.closed = true;
     if (this.listenerRetry) clearTimeout(this.listenerRetry);
     const listener = this.listener;
@@ -951,9 +960,21 @@ export class PostgresStore implements Store {
   /** Commit every pending completion in one transaction, then acknowledge them. */
   private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
+    if (this.flushing >= MAX_CONCURRENT_FLUSHES || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.maxBatch);
+    this.flushing++;
+    try {
+      await this.commitBatch(batch);
+    } finally {
+      this.flushing--;
+      if (this.pending.length > 0 && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    }
+  }
+
+  private async commitBatch(batch: PendingCompletion[]): Promise<void> {
     let results: CompletionResult[];
     try {
       results = await this.tx((t) =>
@@ -962,7 +983,12 @@ export class PostgresStore implements Store {
           batch.map((p) => p.completion),
         ),
       );
-    } catch {
+    } catch (error) {
+      // The database stayed out of reach: none of them can commit now.
+      if (error instanceof BatonError && error.code === 'STORE_UNAVAILABLE') {
+        for (const p of batch) p.reject(error);
+        return;
+      }
       // The whole transaction rolled back, so nothing is written. Redo each completion in a transaction
       // of its own, so one bad completion cannot fail its neighbours.
       for (const p of batch) {
