@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     setupFiles: ['test/no-leaks.ts'],
+    // Decides once per run where the Postgres tests go (server, PGlite or skip): see the file.
+    globalSetup: ['test/postgres-global-setup.ts'],
   },
 });

@@ -18,6 +18,7 @@ export interface PgQueryable {
 export interface PgPoolClient extends PgQueryable {
   /** Give the client back; pass an error to destroy it instead (its connection may be broken). */
   release(destroy?: Error | boolean): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** A connection pool. */

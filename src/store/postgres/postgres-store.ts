@@ -202,9 +202,24 @@ export class PostgresStore implements Store {
     return { claimsMs, timersMs: Math.max(claimsMs, 30_000) };
   }
 
+  private readonly guarded = new WeakSet<PgPoolClient>();
+
+  /**
+   * A pooled client. A connection that breaks between two queries of a transaction emits `error` on
+   * the client, which would crash the process with no listener; the next query fails and is retried.
+   */
+  private async connect(): Promise<PgPoolClient> {
+    const client = await this.pool.connect();
+    if (!this.guarded.has(client)) {
+      client.on('error', () => undefined);
+      this.guarded.add(client);
+    }
+    return client;
+  }
+
   async init(): Promise<void> {
     await this.withRetry(async () => {
-      const client = await this.pool.connect();
+      const client = await this.connect();
       try {
         await this.migrate(client);
         client.release();
@@ -378,7 +393,7 @@ export class PostgresStore implements Store {
   /** One transaction, retried as a whole on transient failures. */
   private tx<T>(work: (t: PgRunTransaction) => Promise<T>): Promise<T> {
     return this.withRetry(async () => {
-      const client = await this.pool.connect();
+      const client = await this.connect();
       const t = this.transaction(client);
       try {
         await client.query('BEGIN');
