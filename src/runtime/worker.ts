@@ -338,7 +338,9 @@ export class Worker {
     this.inflight.delete(task.id);
     for (const next of dispatched) this.launch(next);
     if (this.inflight.size === 0) this.idle?.();
-    this.poke();
+    // A freed slot is worth a claim unless the completion refilled it and the queue was empty at the
+    // last claim: on Postgres a claim is a round trip, and one per step would double the transactions.
+    if (dispatched.length === 0 || !this.queueDrained) this.poke();
   }
 
   private async execute(task: ClaimedTask, signal: AbortSignal): Promise<StepOutcome> {

@@ -58,7 +58,17 @@ export interface WriterDependencies {
   latestVersion: (workflow: string) => Promise<WorkflowVersion | undefined>;
   /** True when a run's tasks are under a concurrency limit: successors then queue for a fair claim. */
   limited: (row: RunRow) => boolean;
+  cache: StepsCache;
 }
+
+/** A process's cache of run steps as it last committed them, valid while the run's `rev` matches. */
+export interface StepsCache {
+  get(runId: string): { rev: number; steps: Map<string, StepRecord> } | undefined;
+  set(runId: string, rev: number, steps: Map<string, StepRecord>): void;
+}
+
+/** A runs row of this adapter. */
+type PgRunRow = RunRow & { rev?: number };
 
 /** The channel workers LISTEN on; the payload is `t` when timers were written. */
 export const WORK_CHANNEL = 'baton_work';
@@ -137,6 +147,8 @@ function unnest(st: Statement, columns: [string, string][], rows: unknown[][]): 
 /** One transaction of the Postgres adapter. Runs are locked as they are first touched. */
 export class PgRunTransaction {
   private readonly loaded = new Map<string, Loaded>();
+  /** Each locked run's `rev` as this transaction leaves it. */
+  private readonly revs = new Map<string, number>();
   /** Runs that reached a terminal status; announced once the transaction commits. */
   readonly finished: { id: string; status: RunStatus }[] = [];
   /** What the transaction wrote that idle workers may want: told in this process after the commit. */
@@ -162,18 +174,53 @@ export class PgRunTransaction {
   async lock(runIds: Iterable<string>): Promise<void> {
     const ids = [...new Set(runIds)].filter((id) => !this.loaded.has(id)).sort();
     if (ids.length === 0) return;
-    const runs = await this.db.query<RunRow>(
+    const runs = await this.db.query<PgRunRow>(
       'SELECT * FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
       [ids],
     );
     if (runs.rows.length === 0) return;
-    const steps = await this.db.query<StepRow>('SELECT * FROM steps WHERE run_id = ANY($1::text[])', [
-      runs.rows.map((r) => r.id),
-    ]);
+    // Steps this process committed last are still right if nobody wrote the run since.
+    const stale = runs.rows.filter((r) => this.deps.cache.get(r.id)?.rev !== r.rev);
     const byRun = new Map<string, Map<string, StepRecord>>();
-    for (const r of runs.rows) byRun.set(r.id, new Map());
-    for (const r of steps.rows) byRun.get(r.run_id)?.set(r.step_id, toStepRecord(r));
-    for (const row of runs.rows) this.remember(row, byRun.get(row.id) as Map<string, StepRecord>);
+    for (const r of stale) byRun.set(r.id, new Map());
+    if (stale.length > 0) {
+      const steps = await this.db.query<StepRow>('SELECT * FROM steps WHERE run_id = ANY($1::text[])', [
+        stale.map((r) => r.id),
+      ]);
+      for (const r of steps.rows) byRun.get(r.run_id)?.set(r.step_id, toStepRecord(r));
+    }
+    for (const row of runs.rows) {
+      this.revs.set(row.id, row.rev ?? 0);
+      this.remember(row, byRun.get(row.id) ?? new Map(this.deps.cache.get(row.id)?.steps));
+    }
+  }
+
+  /** Count a write of these runs (their statement bumps `rev` in the database too). */
+  bumped(runIds: Iterable<string>): void {
+    for (const id of runIds) this.revs.set(id, (this.revs.get(id) ?? 0) + 1);
+  }
+
+  /** Add a statement part that bumps these runs' `rev`: any write to their steps must. */
+  bump(st: Statement, runIds: string[]): void {
+    const ids = [...new Set(runIds)];
+    if (ids.length === 0) return;
+    st.add(`UPDATE runs SET rev = rev + 1 WHERE id = ANY(${st.p(ids)}::text[])`);
+    this.bumped(ids);
+  }
+
+  /** After the commit: the process cache learns the steps of every run this transaction locked. */
+  committed(): void {
+    for (const [id, loaded] of this.loaded)
+      this.deps.cache.set(id, this.revs.get(id) ?? 0, loaded.snapshot.steps);
+  }
+
+  /** Replace a step record of a locked run (a claim started it, a takeover put it back). */
+  setStep(runId: string, rec: StepRecord): void {
+    const loaded = this.loaded.get(runId);
+    if (!loaded) return;
+    const steps = new Map(loaded.snapshot.steps);
+    steps.set(rec.stepId, rec);
+    this.remember(loaded.row, steps);
   }
 
   /** A run's row, if this transaction locked it. */
@@ -388,10 +435,14 @@ export class PgRunTransaction {
       };
       st.add(
         `UPDATE runs SET status = ${st.p(nextRow.status)}, phase = ${st.p(nextRow.phase)}, error = ${st.p(nextRow.error)},
-           output = ${st.p(nextRow.output)}, started_at = ${st.p(nextRow.started_at)}, finished_at = ${st.p(nextRow.finished_at)}
+           output = ${st.p(nextRow.output)}, started_at = ${st.p(nextRow.started_at)}, finished_at = ${st.p(nextRow.finished_at)},
+           rev = rev + 1
          WHERE id = ${r}`,
       );
+    } else {
+      st.add(`UPDATE runs SET rev = rev + 1 WHERE id = ${r}`);
     }
+    this.bumped([runId]);
 
     // A step this worker starts in this transaction was scheduled at this same instant: its
     // `attempt-started` says so (`scheduled: true`), and a separate `step-scheduled` would repeat it.
@@ -536,7 +587,10 @@ export class PgRunTransaction {
     const after = new Map(snapshot.steps);
     for (const rec of written.values()) after.set(rec.stepId, rec);
     this.remember(nextRow, after);
-    for (const child of children) this.remember(child, new Map());
+    for (const child of children) {
+      this.revs.set(child.id, 0);
+      this.remember(child, new Map());
+    }
     const status = t.run?.status;
     if (status === 'succeeded' || status === 'failed' || status === 'cancelled')
       this.finished.push({ id: runId, status });
@@ -690,6 +744,7 @@ export class PgRunTransaction {
       [row.id, this.now, 'run-created', null, null, null, JSON.stringify({ versionId: request.version.id })],
     ]);
     await this.db.query(st.text(), st.params);
+    this.revs.set(row.id, 0);
     this.remember(row, new Map());
     const dispatched = await this.apply(
       row.id,

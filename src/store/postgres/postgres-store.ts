@@ -14,6 +14,7 @@
  */
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import type { StepRecord } from '../../core/commands.js';
 import { BatonError } from '../../core/errors.js';
 import type {
   ApprovalDecision,
@@ -62,6 +63,7 @@ import {
   insertHistory,
   PgRunTransaction,
   Statement,
+  type StepsCache,
   type TaskRow,
   WORK_CHANNEL,
 } from './postgres-commands.js';
@@ -88,6 +90,9 @@ export interface PostgresStoreOptions extends StoreOptions {
   /** Largest number of completions in one group commit. @defaultValue 256 */
   maxBatch?: number;
 }
+
+/** How long a process trusts what it last read as a workflow's latest version. */
+const LATEST_VERSION_TTL_MS = 1000;
 
 /** Group commits a process keeps in flight at once. */
 const MAX_CONCURRENT_FLUSHES = 2;
@@ -154,6 +159,8 @@ export class PostgresStore implements Store {
   private readonly maxBatch: number;
   private readonly emitter = new EventEmitter();
   private readonly versions = new Map<string, WorkflowVersion>();
+  private readonly stepsCache = new LruStepsCache(10_000);
+  private readonly latest = new Map<string, { id: string; at: number }>();
   private pending: PendingCompletion[] = [];
   private flushScheduled = false;
   /** Group commits in flight; more wait, so that under load batches grow instead of transactions. */
@@ -400,6 +407,7 @@ export class PostgresStore implements Store {
         const result = await work(t);
         await client.query('COMMIT');
         client.release();
+        t.committed();
         // Announced only after the commit: a listener never sees a run finish that could still roll back.
         for (const run of t.finished) this.emitter.emit('run-finished', run);
         // With the listener up, NOTIFY tells every process, this one included.
@@ -426,6 +434,7 @@ export class PostgresStore implements Store {
         version: (id) => this.versionOn(db, id),
         latestVersion: (workflow) => this.latestOn(db, workflow),
         limited: (row) => this.limited(row),
+        cache: this.stepsCache,
       },
       this.now(),
     );
@@ -445,7 +454,7 @@ export class PostgresStore implements Store {
   }
 
   async registerVersion(version: NewVersion): Promise<{ version: WorkflowVersion; created: boolean }> {
-    return this.tx(async (t) => {
+    const result = await this.tx(async (t) => {
       // Two processes registering the same workflow at once must not both take the next number.
       await t.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.version:${version.workflow}`]);
       const existing = await t.db.query<VersionRow>(
@@ -475,6 +484,9 @@ export class PostgresStore implements Store {
       );
       return { version: toVersion(inserted.rows[0] as VersionRow), created: true };
     });
+    // After the commit, so that nothing re-reads the old latest version and keeps it.
+    this.latest.delete(version.workflow);
+    return result;
   }
 
   async getVersion(id: string): Promise<WorkflowVersion | undefined> {
@@ -496,14 +508,23 @@ export class PostgresStore implements Store {
     return version;
   }
 
+  /**
+   * The latest version of a workflow, remembered for a second: a fan-out of a thousand child runs asks
+   * a thousand times. A version registered in this process is seen at once, one from elsewhere within
+   * the second.
+   */
   private async latestOn(db: PgQueryable, workflow: string): Promise<WorkflowVersion | undefined> {
+    const known = this.latest.get(workflow);
+    if (known && Date.now() - known.at < LATEST_VERSION_TTL_MS) return this.versionOn(db, known.id);
     const row = (
       await db.query<{ id: string }>(
         'SELECT id FROM workflow_versions WHERE workflow = $1 ORDER BY number DESC LIMIT 1',
         [workflow],
       )
     ).rows[0];
-    return row ? this.versionOn(db, row.id) : undefined;
+    if (!row) return undefined;
+    this.latest.set(workflow, { id: row.id, at: Date.now() });
+    return this.versionOn(db, row.id);
   }
 
   async listVersions(workflow: string): Promise<WorkflowVersion[]> {
@@ -765,6 +786,20 @@ export class PostgresStore implements Store {
     await t.lock(runIds);
     const st = new Statement();
     const steps = rows.filter((r) => r.kind === 'step');
+    t.bump(
+      st,
+      steps.map((r) => r.run_id),
+    );
+    for (const r of steps) {
+      const rec = t.steps(r.run_id)?.get(r.step_id);
+      if (rec)
+        t.setStep(r.run_id, {
+          ...rec,
+          status: 'running',
+          attempt: r.attempt,
+          startedAt: rec.startedAt ?? now,
+        });
+    }
     if (steps.length > 0) {
       st.add(
         `UPDATE steps s SET status = 'running', attempt = x.attempt, started_at = COALESCE(s.started_at, ${st.p(now)})
@@ -849,13 +884,12 @@ export class PostgresStore implements Store {
       st.add(
         `UPDATE tasks SET lease_owner = NULL, visible_at = ${now}, takeovers = takeovers + 1, started_at = NULL WHERE id = ANY(${ids}::bigint[])`,
       );
-      this.requeueSteps(st, requeue);
+      this.requeueSteps(t, st, requeue);
       st.notifyWork('tasks');
     }
     if (exhausted.length > 0)
       st.add(`DELETE FROM tasks WHERE id = ANY(${st.p(exhausted.map((r) => r.id))}::bigint[])`);
     await t.db.query(st.text(), st.params);
-    for (const r of requeue) if (r.kind === 'step') this.markScheduled(t, r.run_id, r.step_id);
     for (const r of exhausted) {
       await t.apply(r.run_id, {
         type: 'task-finished',
@@ -866,9 +900,14 @@ export class PostgresStore implements Store {
   }
 
   /** Steps of tasks going back to the queue without an outcome are scheduled again. */
-  private requeueSteps(st: Statement, tasks: TaskRow[]): void {
+  private requeueSteps(t: PgRunTransaction, st: Statement, tasks: TaskRow[]): void {
     const steps = tasks.filter((r) => r.kind === 'step');
     if (steps.length === 0) return;
+    t.bump(
+      st,
+      steps.map((r) => r.run_id),
+    );
+    for (const r of steps) this.markScheduled(t, r.run_id, r.step_id);
     st.add(
       `UPDATE steps s SET status = 'scheduled' FROM unnest(${st.p(steps.map((r) => r.run_id))}::text[], ${st.p(steps.map((r) => r.step_id))}::text[]) AS x(run_id, step_id)
        WHERE s.run_id = x.run_id AND s.step_id = x.step_id AND s.status = 'running'`,
@@ -877,9 +916,8 @@ export class PostgresStore implements Store {
 
   /** Keep a locked run's loaded snapshot in step with {@link requeueSteps}. */
   private markScheduled(t: PgRunTransaction, runId: string, stepId: string): void {
-    const steps = t.steps(runId);
-    const rec = steps?.get(stepId);
-    if (steps && rec?.status === 'running') steps.set(stepId, { ...rec, status: 'scheduled' });
+    const rec = t.steps(runId)?.get(stepId);
+    if (rec?.status === 'running') t.setStep(runId, { ...rec, status: 'scheduled' });
   }
 
   async renewLeases(request: {
@@ -918,7 +956,7 @@ export class PostgresStore implements Store {
         `UPDATE tasks SET lease_owner = NULL, visible_at = ${st.p(t.now + request.delayMs)}, started_at = NULL
          WHERE id = ${st.p(id)} AND lease_owner = ${st.p(request.workerId)}`,
       );
-      this.requeueSteps(st, [task]);
+      this.requeueSteps(t, st, [task]);
       insertHistory(st, [
         [
           task.run_id,
@@ -952,7 +990,7 @@ export class PostgresStore implements Store {
       st.add(
         `UPDATE tasks SET lease_owner = NULL, visible_at = ${now}, started_at = NULL WHERE lease_owner = ${owner}`,
       );
-      this.requeueSteps(st, held);
+      this.requeueSteps(t, st, held);
       st.notifyWork('tasks');
       await t.db.query(st.text(), st.params);
       return held.length;
@@ -1027,53 +1065,42 @@ export class PostgresStore implements Store {
     completions: TaskCompletion[],
   ): Promise<CompletionResult[]> {
     await t.lock(completions.map((c) => c.task.runId));
-    // The fencing check and the removal in one statement: only the lease holder's outcome counts.
-    const ids = completions.map((c) => Number(c.task.id));
-    const removed = await t.db.query<{ id: number; started_at: number | null }>(
-      `DELETE FROM tasks t USING unnest($1::bigint[], $2::text[], $3::text[], $4::int[]) AS x(id, owner, run_id, attempt)
-       WHERE t.id = x.id AND t.lease_owner = x.owner AND t.run_id = x.run_id AND t.attempt = x.attempt RETURNING t.id, t.started_at`,
+    // The fencing check, the removal and the attempt's record in one statement: only the lease
+    // holder's outcome counts.
+    const removed = await t.db.query<{ id: number }>(
+      `WITH x AS (
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::text[], $9::bigint[], $10::text[])
+           AS x(id, owner, run_id, attempt, kind, step_id, item, status, started_at, error)
+       ),
+       d AS (
+         DELETE FROM tasks t USING x
+         WHERE t.id = x.id AND t.lease_owner = x.owner AND t.run_id = x.run_id AND t.attempt = x.attempt
+         RETURNING t.id, t.started_at
+       ),
+       a AS (
+         INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at, error)
+         SELECT x.run_id, x.kind, x.step_id, x.item, x.attempt, x.owner, x.status, COALESCE(x.started_at, d.started_at, $11), $11, x.error
+         FROM x JOIN d ON d.id = x.id
+       )
+       SELECT id FROM d`,
       [
-        ids.map((id) => (Number.isSafeInteger(id) ? id : -1)),
+        completions.map((c) => {
+          const id = Number(c.task.id);
+          return Number.isSafeInteger(id) ? id : -1;
+        }),
         completions.map((c) => c.workerId),
         completions.map((c) => c.task.runId),
         completions.map((c) => c.task.attempt),
+        completions.map((c) => c.task.kind),
+        completions.map((c) => c.task.stepId),
+        completions.map((c) => c.task.item),
+        completions.map((c) => (c.outcome.type === 'failed' ? 'failed' : 'succeeded')),
+        completions.map((c) => c.task.startedAt ?? null),
+        completions.map((c) => (c.outcome.type === 'failed' ? JSON.stringify(c.outcome.error) : null)),
+        t.now,
       ],
     );
-    const accepted = new Map(removed.rows.map((r) => [String(r.id), r.started_at]));
-    const mine = completions.filter((c) => accepted.has(c.task.id));
-    if (mine.length > 0) {
-      const st = new Statement();
-      const rows = mine.map((c) => [
-        c.task.runId,
-        c.task.kind,
-        c.task.stepId,
-        c.task.item,
-        c.task.attempt,
-        c.workerId,
-        c.outcome.type === 'failed' ? 'failed' : 'succeeded',
-        c.task.startedAt ?? accepted.get(c.task.id) ?? t.now,
-        t.now,
-        c.outcome.type === 'failed' ? JSON.stringify(c.outcome.error) : null,
-      ]);
-      const cols: [string, string][] = [
-        ['run_id', 'text'],
-        ['kind', 'text'],
-        ['step_id', 'text'],
-        ['item', 'int'],
-        ['attempt', 'int'],
-        ['worker_id', 'text'],
-        ['status', 'text'],
-        ['started_at', 'bigint'],
-        ['finished_at', 'bigint'],
-        ['error', 'text'],
-      ];
-      st.add(
-        `INSERT INTO attempts (${cols.map(([c]) => c).join(', ')}) SELECT * FROM unnest(${cols
-          .map(([, type], i) => `${st.p(rows.map((r) => r[i]))}::${type}[]`)
-          .join(', ')})`,
-      );
-      await t.db.query(st.text(), st.params);
-    }
+    const accepted = new Set(removed.rows.map((r) => String(r.id)));
     const results: CompletionResult[] = [];
     for (const c of completions) {
       if (!accepted.has(c.task.id)) {
@@ -1235,6 +1262,27 @@ export class PostgresStore implements Store {
   onWork(listener: (timers: boolean) => void): () => void {
     this.emitter.on('work', listener);
     return () => this.emitter.off('work', listener);
+  }
+}
+
+/** The steps cache of a process, bounded: the least recently used run goes first. */
+class LruStepsCache implements StepsCache {
+  private readonly entries = new Map<string, { rev: number; steps: Map<string, StepRecord> }>();
+  constructor(private readonly max: number) {}
+
+  get(runId: string) {
+    const entry = this.entries.get(runId);
+    if (entry) {
+      this.entries.delete(runId);
+      this.entries.set(runId, entry);
+    }
+    return entry;
+  }
+
+  set(runId: string, rev: number, steps: Map<string, StepRecord>): void {
+    this.entries.delete(runId);
+    this.entries.set(runId, { rev, steps });
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
   }
 }
 

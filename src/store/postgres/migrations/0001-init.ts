@@ -40,7 +40,9 @@ CREATE TABLE runs (
   finished_at bigint,
   deadline_at bigint,
   concurrency_key text,
-  concurrency_limit integer
+  concurrency_limit integer,
+  -- Bumped by every write to the run or its steps: a process's cached steps are valid while it matches.
+  rev integer NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX runs_idempotency ON runs (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX runs_status ON runs (status, id);
