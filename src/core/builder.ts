@@ -1,7 +1,7 @@
 /**
  * The TypeScript workflow builder: steps with types inferred from zod schemas and from what each step
  * returns. `needs` is checked against the steps declared before, and `ctx.steps` is typed with the
- * outputs of the steps a step needs (at run time it holds every settled step).
+ * outputs of the steps a step needs (at run time it holds every step it depends on, through other needs too).
  * @example
  * const hello = workflow({ name: 'hello', version: '1', input: z.object({ who: z.string() }) })
  *   .step('greet', { run: ({ input }) => `hello ${input.who}` })

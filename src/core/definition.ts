@@ -10,7 +10,10 @@ import type { ApprovalRequest, MapFailurePolicy, RetryPolicy, StepStatus } from 
 export interface StepContext<I = unknown, S = Record<string, unknown>> {
   /** The run's input, validated against the workflow's input schema. */
   input: I;
-  /** Outputs of the run's settled steps by id (`undefined` for skipped steps). */
+  /**
+   * Outputs of the settled steps this step depends on, directly or through other needs, by id
+   * (`undefined` for skipped steps). Compensations and the run's output see every settled step.
+   */
   steps: S;
   /** Status of the run's settled steps by id. */
   status: Record<string, StepStatus>;

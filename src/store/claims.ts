@@ -5,7 +5,7 @@
  * @module
  */
 import type { StepRecord } from '../core/commands.js';
-import type { ClaimedTask, StepOutcome, TaskKind } from '../core/types.js';
+import type { ClaimedTask, Graph, StepOutcome, TaskKind } from '../core/types.js';
 import type { RunRow } from './rows.js';
 
 /** Lease expiries one attempt may survive before it counts as failed. */
@@ -16,21 +16,68 @@ export function attemptStartedData(kind: string, workerId: string, scheduled = f
   return `{"workerId":${JSON.stringify(workerId)},"kind":"${kind}"${scheduled ? ',"scheduled":true' : ''}}`;
 }
 
-/** The settled (succeeded or skipped) steps of a run, as a claimed task carries them. */
+/**
+ * The settled (succeeded or skipped) steps of a run, as a claimed task carries them: those in `only`
+ * when given (see {@link stepsVisibleTo}), else all.
+ */
 export function settledSteps(
-  records: Iterable<Pick<StepRecord, 'stepId' | 'status' | 'outputJson'>>,
+  records:
+    | ReadonlyMap<string, Pick<StepRecord, 'stepId' | 'status' | 'outputJson'>>
+    | Iterable<Pick<StepRecord, 'stepId' | 'status' | 'outputJson'>>,
+  only?: ReadonlySet<string>,
 ): ClaimedTask['steps'] {
   const steps: ClaimedTask['steps'] = {};
-  for (const rec of records) {
-    if (rec.status === 'succeeded' || rec.status === 'skipped') {
+  const pick = (rec: Pick<StepRecord, 'stepId' | 'status' | 'outputJson'> | undefined) => {
+    if (rec && (rec.status === 'succeeded' || rec.status === 'skipped')) {
       steps[rec.stepId] = {
         status: rec.status,
         output:
           rec.outputJson === undefined || rec.outputJson === null ? undefined : JSON.parse(rec.outputJson),
       };
     }
+  };
+  if (records instanceof Map) {
+    if (only) for (const id of only) pick(records.get(id));
+    else for (const rec of records.values()) pick(rec);
+  } else {
+    for (const rec of records as Iterable<Pick<StepRecord, 'stepId' | 'status' | 'outputJson'>>) {
+      if (!only || only.has(rec.stepId)) pick(rec);
+    }
   }
   return steps;
+}
+
+const upstream = new WeakMap<Graph, Map<string, ReadonlySet<string>>>();
+
+/**
+ * The steps whose outputs a task sees: for a step or a map item, the steps it depends on, directly or
+ * through others (the only ones settled whatever the timing); for compensations and the run's output,
+ * every step (undefined). A task of a wide graph so carries what it can use, not the whole run.
+ */
+export function stepsVisibleTo(
+  graph: Graph,
+  kind: TaskKind,
+  stepId: string,
+): ReadonlySet<string> | undefined {
+  if (kind !== 'step' && kind !== 'item') return undefined;
+  let byStep = upstream.get(graph);
+  if (!byStep) {
+    byStep = new Map();
+    upstream.set(graph, byStep);
+  }
+  const known = byStep.get(stepId);
+  if (known) return known;
+  const needs = new Map(graph.steps.map((s) => [s.id, s.needs]));
+  const seen = new Set<string>();
+  const stack = [...(needs.get(stepId) ?? [])];
+  while (stack.length > 0) {
+    const id = stack.pop() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(needs.get(id) ?? []));
+  }
+  byStep.set(stepId, seen);
+  return seen;
 }
 
 /** The task a worker receives. */

@@ -20,7 +20,7 @@ import type {
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
 import type { ClaimedTask, Graph, Run, RunStatus, WorkflowVersion } from '../../core/types.js';
-import { attemptStartedData, childDeadline, claimedTask, settledSteps } from '../claims.js';
+import { attemptStartedData, childDeadline, claimedTask, settledSteps, stepsVisibleTo } from '../claims.js';
 import { newRunId, newTraceId } from '../ids.js';
 import { type RunRow, type StepRow, toRun, toStepRecord } from '../rows.js';
 import type { PgQueryable } from './postgres-driver.js';
@@ -667,7 +667,7 @@ export class PgRunTransaction {
     dispatch: DispatchTarget | undefined,
   ): Promise<ClaimedTask[]> {
     if (leased.length === 0 || !dispatch) return [];
-    const steps = settledSteps(after.values());
+    const graph = await this.graphOf(row.version_id);
     const inputs = new Map<string, string>();
     const missing = leased.filter(([, kind, stepId]) => kind === 'item' && t.items?.stepId !== stepId);
     if (missing.length > 0) {
@@ -691,7 +691,7 @@ export class PgRunTransaction {
         leaseExpiresAt: this.now + dispatch.leaseMs,
         startedAt: this.now,
         row,
-        steps,
+        steps: settledSteps(after, stepsVisibleTo(graph, kind as ClaimedTask['kind'], stepId)),
         itemInputJson:
           kind !== 'item'
             ? undefined

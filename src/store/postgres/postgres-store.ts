@@ -19,6 +19,7 @@ import { BatonError } from '../../core/errors.js';
 import type {
   ApprovalDecision,
   ClaimedTask,
+  Graph,
   HistoryEvent,
   Run,
   RunStatus,
@@ -34,6 +35,7 @@ import {
   MAX_TAKEOVERS,
   pickWithinLimits,
   settledSteps,
+  stepsVisibleTo,
   tenantLimit,
 } from '../claims.js';
 import { newRunId } from '../ids.js';
@@ -830,8 +832,15 @@ export class PostgresStore implements Store {
       );
       for (const r of found.rows) inputs.set(`${r.run_id}:${r.step_id}:${r.idx}`, r.input);
     }
+    const graphs = new Map<string, Graph>();
+    for (const id of new Set(rows.map((r) => (t.row(r.run_id) as RunRow).version_id))) {
+      const version = await this.versionOn(t.db, id);
+      if (version) graphs.set(id, version.graph);
+    }
     return rows.map((task) => {
       const row = t.row(task.run_id) as RunRow;
+      const graph = graphs.get(row.version_id);
+      const kind = task.kind as ClaimedTask['kind'];
       return claimedTask({
         id: String(task.id),
         kind: task.kind as ClaimedTask['kind'],
@@ -842,7 +851,7 @@ export class PostgresStore implements Store {
         leaseExpiresAt: expires,
         startedAt: now,
         row,
-        steps: settledSteps(t.steps(task.run_id)?.values() ?? []),
+        steps: settledSteps(t.steps(task.run_id) ?? [], graph && stepsVisibleTo(graph, kind, task.step_id)),
         itemInputJson: inputs.get(`${task.run_id}:${task.step_id}:${task.item}`),
         runErrorJson: row.error,
       });

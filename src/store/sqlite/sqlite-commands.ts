@@ -15,7 +15,7 @@ import type {
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
 import type { ClaimedTask, Graph, Run, RunStatus, TaskKind, WorkflowVersion } from '../../core/types.js';
-import { attemptStartedData, childDeadline, claimedTask, settledSteps } from '../claims.js';
+import { attemptStartedData, childDeadline, claimedTask, settledSteps, stepsVisibleTo } from '../claims.js';
 import { newRunId, newTraceId } from '../ids.js';
 import { type RunRow, type StepRow, toRun, toStepRecord } from '../rows.js';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js';
@@ -610,6 +610,7 @@ export class SqliteRunWriter {
     row: RunRow,
     after: Map<string, StepRecord>,
   ): ClaimedTask {
+    const only = stepsVisibleTo(this.graphOf(row.version_id), task.kind, task.stepId);
     return this.finishClaim(
       String(id),
       runId,
@@ -617,7 +618,7 @@ export class SqliteRunWriter {
       leaseExpiresAt,
       startedAt,
       row,
-      settledSteps(after.values()),
+      settledSteps(after, only),
     );
   }
 
@@ -628,14 +629,15 @@ export class SqliteRunWriter {
       status: string;
       output: string | null;
     }[];
+    const kind = task.kind as TaskKind;
     const steps = settledSteps(
       rows.map((r) => ({
         stepId: r.step_id,
         status: r.status as StepRecord['status'],
         outputJson: r.output ?? undefined,
       })),
+      stepsVisibleTo(this.graphOf(row.version_id), kind, task.step_id),
     );
-    const kind = task.kind as TaskKind;
     return this.finishClaim(
       String(task.id),
       task.run_id,
