@@ -9,6 +9,8 @@
  * deadlock that follows and the store retries the transaction.
  * @module
  */
+
+import { createHash } from 'node:crypto';
 import type {
   MachineContext,
   NewTask,
@@ -23,7 +25,7 @@ import type { ClaimedTask, Graph, Run, RunStatus, WorkflowVersion } from '../../
 import { attemptStartedData, childDeadline, claimedTask, settledSteps, stepsVisibleTo } from '../claims.js';
 import { newRunId, newTraceId } from '../ids.js';
 import { type RunRow, type StepRow, toRun, toStepRecord } from '../rows.js';
-import type { PgQueryable } from './postgres-driver.js';
+import type { PgQueryable, PgResult } from './postgres-driver.js';
 
 /** A tasks row. */
 export interface TaskRow {
@@ -83,6 +85,8 @@ interface Loaded {
 /** A history row without its run: at, type, step, item, attempt, data. */
 type EventRow = [number, string, string | null, number | null, number | null, string | null];
 
+const statementNames = new Map<string, string>();
+
 /** Builds one statement out of writable CTEs; every CTE sees the rows as they were before the statement. */
 class Statement {
   readonly params: unknown[] = [];
@@ -129,6 +133,23 @@ class Statement {
 
   get empty(): boolean {
     return this.ctes.length === 0 && this.notify.size === 0;
+  }
+
+  /**
+   * Run the statement. Statements of the same shape share a name, so each connection parses and plans
+   * a shape once (a transition's statement is a dozen CTEs: planning it cost as much as running it).
+   */
+  run<R = Record<string, unknown>>(db: PgQueryable & { named?: boolean }): Promise<PgResult<R>> {
+    const text = this.text();
+    // Off where one session serves every connection (PGlite): two connections would prepare one name.
+    if (db.named === false) return db.query<R>(text, this.params);
+    let name = statementNames.get(text);
+    if (name === undefined) {
+      name = `baton_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      if (statementNames.size >= 2000) statementNames.clear();
+      statementNames.set(text, name);
+    }
+    return db.query<R>({ name, text, values: this.params });
   }
 
   text(): string {
@@ -579,10 +600,7 @@ export class PgRunTransaction {
     if (children.length > 0) insertRuns(st, children);
     if (events.length > 0) insertHistory(st, events);
 
-    const result = await this.db.query<{ leased: [number, string, string, number][] | null }>(
-      st.text(),
-      st.params,
-    );
+    const result = await st.run<{ leased: [number, string, string, number][] | null }>(this.db);
 
     const after = new Map(snapshot.steps);
     for (const rec of written.values()) after.set(rec.stepId, rec);
@@ -743,7 +761,7 @@ export class PgRunTransaction {
     insertHistory(st, [
       [row.id, this.now, 'run-created', null, null, null, JSON.stringify({ versionId: request.version.id })],
     ]);
-    await this.db.query(st.text(), st.params);
+    await st.run(this.db);
     this.revs.set(row.id, 0);
     this.remember(row, new Map());
     const dispatched = await this.apply(

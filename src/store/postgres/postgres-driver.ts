@@ -12,6 +12,12 @@ export interface PgResult<R = Record<string, unknown>> {
 /** Something that runs queries: a pooled client or a dedicated one. */
 export interface PgQueryable {
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgResult<R>>;
+  /** A named statement: parsed and planned once per connection. */
+  query<R = Record<string, unknown>>(config: {
+    name: string;
+    text: string;
+    values: unknown[];
+  }): Promise<PgResult<R>>;
 }
 
 /** A client checked out of the pool. */

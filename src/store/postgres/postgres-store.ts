@@ -163,6 +163,8 @@ export class PostgresStore implements Store {
   private readonly versions = new Map<string, WorkflowVersion>();
   private readonly stepsCache = new LruStepsCache(10_000);
   private readonly latest = new Map<string, { id: string; at: number }>();
+  /** Named statements, unless the server shares one session between connections (PGlite). */
+  private namedStatements = true;
   private pending: PendingCompletion[] = [];
   private flushScheduled = false;
   /** Group commits in flight; more wait, so that under load batches grow instead of transactions. */
@@ -243,6 +245,8 @@ export class PostgresStore implements Store {
   private async migrate(client: PgPoolClient): Promise<void> {
     const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
     const serverVersion = Number(rows[0]?.v ?? 0);
+    const { rows: about } = await client.query<{ v: string }>('SELECT version() AS v');
+    if (/emscripten|wasm/i.test(about[0]?.v ?? '')) this.namedStatements = false;
     if (serverVersion < MIN_SERVER_VERSION) {
       throw new BatonError(
         'STORE_SERVER_TOO_OLD',
@@ -427,7 +431,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  private transaction(db: PgQueryable): PgRunTransaction {
+  private transaction(client: PgQueryable): PgRunTransaction {
+    const db = Object.assign(client, { named: this.namedStatements });
     return new PgRunTransaction(
       db,
       {
@@ -821,7 +826,7 @@ export class PostgresStore implements Store {
         attemptStartedData(r.kind, workerId),
       ]),
     );
-    await t.db.query(st.text(), st.params);
+    await st.run(t.db);
     const items = rows.filter((r) => r.kind === 'item');
     const inputs = new Map<string, string>();
     if (items.length > 0) {
@@ -898,7 +903,7 @@ export class PostgresStore implements Store {
     }
     if (exhausted.length > 0)
       st.add(`DELETE FROM tasks WHERE id = ANY(${st.p(exhausted.map((r) => r.id))}::bigint[])`);
-    await t.db.query(st.text(), st.params);
+    await st.run(t.db);
     for (const r of exhausted) {
       await t.apply(r.run_id, {
         type: 'task-finished',
@@ -978,7 +983,7 @@ export class PostgresStore implements Store {
         ],
       ]);
       st.notifyWork('tasks', request.delayMs > 0 ? t.now + request.delayMs : undefined);
-      await t.db.query(st.text(), st.params);
+      await st.run(t.db);
       return true;
     });
   }
@@ -1001,7 +1006,7 @@ export class PostgresStore implements Store {
       );
       this.requeueSteps(t, st, held);
       st.notifyWork('tasks');
-      await t.db.query(st.text(), st.params);
+      await st.run(t.db);
       return held.length;
     });
   }
@@ -1250,7 +1255,7 @@ export class PostgresStore implements Store {
         const list = st.p(ids);
         for (const table of tables) st.add(`DELETE FROM ${table} WHERE run_id = ANY(${list}::text[])`);
         st.add(`DELETE FROM runs WHERE id = ANY(${list}::text[])`);
-        await t.db.query(st.text(), st.params);
+        await st.run(t.db);
         return ids.length;
       });
       runs += n;
