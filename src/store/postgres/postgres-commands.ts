@@ -93,7 +93,7 @@ class Statement {
   private readonly ctes: string[] = [];
   private returning = 'NULL::json AS leased';
   private kept: string[] = [];
-  private readonly notify = new Set<string>();
+  private readonly notify_ = new Set<string>();
 
   p(value: unknown): string {
     this.params.push(value);
@@ -109,10 +109,15 @@ class Statement {
     this.ctes.push(`w${this.ctes.length} AS (${sql})`);
   }
 
-  /** The leased tasks this statement inserts, returned as `[[id, kind, step_id, item], …]`. */
+  /** The leased tasks this statement inserts, returned as `[[id, run_id, kind, step_id, item, attempt], …]`. */
   returnLeased(sql: string): void {
     this.ctes.push(`leased AS (${sql})`);
-    this.returning = `(SELECT json_agg(json_build_array(id, kind, step_id, item)) FROM leased WHERE lease_owner IS NOT NULL) AS leased`;
+    this.returning = `(SELECT json_agg(json_build_array(id, run_id, kind, step_id, item, attempt)) FROM leased WHERE lease_owner IS NOT NULL) AS leased`;
+  }
+
+  /** Send this payload on the work channel at commit. */
+  notify(payload: string): void {
+    this.notify_.add(payload);
   }
 
   /**
@@ -120,19 +125,19 @@ class Statement {
    * tasks become ready at that time (a retry's backoff), so workers wake then instead of at their poll.
    */
   notifyWork(what: 'tasks' | 'timers', readyAt?: number): void {
-    if (what === 'timers') this.notify.add('t');
-    else if (readyAt === undefined) this.notify.add('w');
+    if (what === 'timers') this.notify_.add('t');
+    else if (readyAt === undefined) this.notify_.add('w');
     else {
-      const earlier = [...this.notify].find((n) => n.startsWith('d:'));
+      const earlier = [...this.notify_].find((n) => n.startsWith('d:'));
       if (earlier === undefined || Number(earlier.slice(2)) > readyAt) {
-        if (earlier !== undefined) this.notify.delete(earlier);
-        this.notify.add(`d:${readyAt}`);
+        if (earlier !== undefined) this.notify_.delete(earlier);
+        this.notify_.add(`d:${readyAt}`);
       }
     }
   }
 
   get empty(): boolean {
-    return this.ctes.length === 0 && this.notify.size === 0;
+    return this.ctes.length === 0 && this.notify_.size === 0;
   }
 
   /**
@@ -153,9 +158,120 @@ class Statement {
   }
 
   text(): string {
-    const n = [...this.notify].map((payload) => `, pg_notify('${WORK_CHANNEL}', '${payload}')`).join('');
+    const n = [...this.notify_].map((payload) => `, pg_notify('${WORK_CHANNEL}', '${payload}')`).join('');
     const kept = this.kept.length ? `, ${this.kept.join(', ')}` : '';
     return `${this.ctes.length ? `WITH ${this.ctes.join(',\n')} ` : ''}SELECT ${this.returning}${kept}${n}`;
+  }
+}
+
+/** The claim of a task leased in a staged transition, built once the flush knows its id. */
+interface PendingClaim {
+  /** The array {@link PgRunTransaction.apply} returned, filled by the flush. */
+  target: ClaimedTask[];
+  task: NewTask;
+  leaseExpiresAt: number;
+  row: RunRow;
+  steps: ClaimedTask['steps'];
+  itemInputJson?: string;
+}
+
+/** A staged task row (in `TASK_COLUMNS` order). */
+interface PendingTask {
+  row: unknown[];
+  claim?: PendingClaim;
+}
+
+type Removal = { all: true } | { stepIds: string[] };
+
+/** Transitions staged for the next flush, many runs at once. */
+class PendingWrites {
+  /** Step rows by run and step: the last write of a step wins. */
+  readonly steps = new Map<string, unknown[]>();
+  /** Existing runs and how their row ends up. */
+  readonly runs = new Map<string, RunRow>();
+  /** Runs this flush inserts, as they end up. */
+  readonly newRuns = new Map<string, RunRow>();
+  readonly removals: { runId: string; table: 'tasks' | 'timers' | 'waits'; which: Removal }[] = [];
+  readonly items: unknown[][] = [];
+  readonly itemResults: unknown[][] = [];
+  readonly tasks: PendingTask[] = [];
+  readonly timers: unknown[][] = [];
+  readonly waits: unknown[][] = [];
+  readonly history: unknown[][] = [];
+  readonly notify = new Set<string>();
+
+  get empty(): boolean {
+    return (
+      this.steps.size === 0 &&
+      this.runs.size === 0 &&
+      this.newRuns.size === 0 &&
+      this.removals.length === 0 &&
+      this.items.length === 0 &&
+      this.itemResults.length === 0 &&
+      this.tasks.length === 0 &&
+      this.timers.length === 0 &&
+      this.waits.length === 0 &&
+      this.history.length === 0
+    );
+  }
+
+  remove(runId: string, table: 'tasks' | 'timers' | 'waits', which: Removal): void {
+    this.removals.push({ runId, table, which });
+  }
+
+  notifyTasks(readyAt?: number): void {
+    if (readyAt === undefined) {
+      this.notify.add('w');
+      return;
+    }
+    const earlier = [...this.notify].find((n) => n.startsWith('d:'));
+    if (earlier === undefined || Number(earlier.slice(2)) > readyAt) {
+      if (earlier !== undefined) this.notify.delete(earlier);
+      this.notify.add(`d:${readyAt}`);
+    }
+  }
+
+  /**
+   * True when the transition would touch, in the same statement, a row that a staged write touches
+   * too: removing a staged task, timer or wait, re-arming a wait whose removal is staged, or setting the
+   * result of a map item whose insert is staged. The staged writes must go out first.
+   */
+  clashes(runId: string, t: Transition): boolean {
+    const hits = (which: Removal, stepId: unknown) =>
+      'all' in which || which.stepIds.includes(stepId as string);
+    const staged = (rows: unknown[][], which: Removal) =>
+      rows.some((r) => r[0] === runId && hits(which, r[1]));
+    if (
+      t.removeTasks &&
+      this.tasks.some((x) => x.row[0] === runId && hits(t.removeTasks as Removal, x.row[2]))
+    )
+      return true;
+    if (t.removeTimers && staged(this.timers, t.removeTimers)) return true;
+    if (t.removeWaits && staged(this.waits, t.removeWaits)) return true;
+    if (t.waits.length > 0) {
+      for (const r of this.removals) {
+        if (r.runId === runId && r.table === 'waits' && t.waits.some((w) => hits(r.which, w.stepId)))
+          return true;
+      }
+    }
+    if (t.itemResults.length > 0 && this.items.some((i) => i[0] === runId)) return true;
+    return false;
+  }
+
+  /** The WHERE condition of this table's staged removals, or undefined if there are none. */
+  removalCondition(st: Statement, table: 'tasks' | 'timers' | 'waits'): string | undefined {
+    const mine = this.removals.filter((r) => r.table === table);
+    if (mine.length === 0) return undefined;
+    const all = mine.filter((r) => 'all' in r.which).map((r) => r.runId);
+    const pairs = mine.flatMap((r) => ('all' in r.which ? [] : r.which.stepIds.map((id) => [r.runId, id])));
+    const parts: string[] = [];
+    if (all.length > 0) parts.push(`run_id = ANY(${st.p(all)}::text[])`);
+    if (pairs.length > 0) {
+      parts.push(
+        `(run_id, step_id) IN (SELECT * FROM unnest(${st.p(pairs.map((x) => x[0]))}::text[], ${st.p(pairs.map((x) => x[1]))}::text[]))`,
+      );
+    }
+    return `(${parts.join(' OR ')})`;
   }
 }
 
@@ -272,6 +388,10 @@ export class PgRunTransaction {
   /**
    * Apply `command` to run `runId` and everything it sets off. Throws a {@link BatonError}, having
    * written nothing, if the first command is rejected.
+   *
+   * Writes are deferred: they go out with the next {@link flush} (before any read that needs them, and
+   * before the commit), many transitions of many runs in one statement. The returned array of tasks
+   * leased to the worker is filled by that flush, when their ids are known.
    */
   async apply(runId: string, command: RunCommand, dispatch?: DispatchTarget): Promise<ClaimedTask[]> {
     const queue: { runId: string; command: RunCommand }[] = [{ runId, command }];
@@ -290,12 +410,8 @@ export class PgRunTransaction {
         }
         continue;
       }
-      const t = reduceRun(
-        await this.graphOf(loaded.row.version_id),
-        loaded.snapshot,
-        next.command,
-        this.context(),
-      );
+      const graph = await this.graphOf(loaded.row.version_id);
+      const t = reduceRun(graph, loaded.snapshot, next.command, this.context());
       if (t.rejected) {
         if (first) {
           throw new BatonError(t.rejected.code as ErrorCode, t.rejected.message, {
@@ -307,59 +423,64 @@ export class PgRunTransaction {
       first = false;
       // A run under a concurrency limit takes at most the slot its finished task gave back.
       const limit = dispatch && this.deps.limited(loaded.row) ? Math.min(budget, 1) : budget;
-      const leased = await this.write(loaded, t, queue, dispatch ? { ...dispatch, limit } : undefined);
-      budget -= leased.length;
-      dispatched.push(...leased);
+      budget -= await this.write(
+        loaded,
+        graph,
+        t,
+        queue,
+        dispatch ? { ...dispatch, limit } : undefined,
+        dispatched,
+      );
     }
     return dispatched;
   }
 
+  /** Run a statement now, after the pending writes (it may read or change what they touch). */
+  async exec<R = Record<string, unknown>>(st: Statement): Promise<PgResult<R>> {
+    await this.flush();
+    return st.run<R>(this.db);
+  }
+
+  /** Run a query now, after the pending writes. */
+  async query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgResult<R>> {
+    await this.flush();
+    return this.db.query<R>(text, values);
+  }
+
+  private pending = new PendingWrites();
+
+  /** Stage one transition; returns how many tasks it leased to the worker. */
   private async write(
     loaded: Loaded,
+    graph: Graph,
     t: Transition,
     queue: { runId: string; command: RunCommand }[],
     dispatch: DispatchTarget | undefined,
-  ): Promise<ClaimedTask[]> {
+    dispatched: ClaimedTask[],
+  ): Promise<number> {
     const { row, snapshot } = loaded;
     const runId = row.id;
     const now = this.now;
-    const st = new Statement();
-    const r = st.p(runId);
-    st.keep(r, 'text');
-
-    // A wait re-armed for a step whose old wait this transition removes: remove first, in its own statement,
-    // because two CTEs of one statement must not touch the same row.
-    if (t.removeWaits && t.waits.length > 0) {
-      await this.db.query(
-        'all' in t.removeWaits
-          ? 'DELETE FROM waits WHERE run_id = $1'
-          : 'DELETE FROM waits WHERE run_id = $1 AND step_id = ANY($2::text[])',
-        'all' in t.removeWaits ? [runId] : [runId, t.removeWaits.stepIds],
-      );
-    } else if (t.removeWaits) {
-      st.add(
-        'all' in t.removeWaits
-          ? `DELETE FROM waits WHERE run_id = ${r}`
-          : `DELETE FROM waits WHERE run_id = ${r} AND step_id = ANY(${st.p(t.removeWaits.stepIds)}::text[])`,
-      );
+    // Two parts of one statement must not touch the same row: what this transition removes or
+    // updates may have been staged by an earlier one, so write those out first.
+    if (this.pending.clashes(runId, t) || t.aggregateMap) await this.flush();
+    const p = this.pending;
+    if (t.removeWaits) {
+      if (t.waits.length > 0) {
+        // A wait re-armed for a step whose old wait this transition removes: remove it first.
+        await this.flush();
+        await this.db.query(
+          'all' in t.removeWaits
+            ? 'DELETE FROM waits WHERE run_id = $1'
+            : 'DELETE FROM waits WHERE run_id = $1 AND step_id = ANY($2::text[])',
+          'all' in t.removeWaits ? [runId] : [runId, t.removeWaits.stepIds],
+        );
+      } else {
+        p.remove(runId, 'waits', t.removeWaits);
+      }
     }
-    if (t.removeTasks) {
-      const which =
-        'all' in t.removeTasks ? '' : ` AND step_id = ANY(${st.p(t.removeTasks.stepIds)}::text[])`;
-      st.add(
-        `INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at)
-           SELECT run_id, kind, step_id, item, attempt, lease_owner, 'cancelled', COALESCE(started_at, ${now}), ${now}
-           FROM tasks WHERE run_id = ${r}${which} AND lease_owner IS NOT NULL`,
-      );
-      st.add(`DELETE FROM tasks WHERE run_id = ${r}${which}`);
-    }
-    if (t.removeTimers) {
-      st.add(
-        'all' in t.removeTimers
-          ? `DELETE FROM timers WHERE run_id = ${r}`
-          : `DELETE FROM timers WHERE run_id = ${r} AND step_id = ANY(${st.p(t.removeTimers.stepIds)}::text[])`,
-      );
-    }
+    if (t.removeTasks) p.remove(runId, 'tasks', t.removeTasks);
+    if (t.removeTimers) p.remove(runId, 'timers', t.removeTimers);
 
     // Which new tasks this worker takes, so their step rows are written once, as running.
     let granted = 0;
@@ -388,8 +509,8 @@ export class PgRunTransaction {
       const rec = written.get(stepId) ?? snapshot.steps.get(stepId);
       if (rec) written.set(stepId, { ...rec, outputJson });
     }
-    if (written.size > 0) {
-      const rows = [...written.values()].map((rec) => [
+    for (const rec of written.values()) {
+      p.steps.set(`${runId}\u0000${rec.stepId}`, [
         runId,
         rec.stepId,
         rec.status,
@@ -404,43 +525,15 @@ export class PgRunTransaction {
         rec.compensation,
         rec.compensationAttempt,
       ]);
-      st.add(
-        `INSERT INTO steps (run_id, step_id, status, attempt, output, error, started_at, finished_at, seq, wait, map, compensation, compensation_attempt)
-         ${unnest(st, STEP_COLUMNS, rows)}
-         ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, output = excluded.output,
-           error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at, seq = excluded.seq,
-           wait = excluded.wait, map = excluded.map, compensation = excluded.compensation, compensation_attempt = excluded.compensation_attempt`,
-      );
     }
-    if (t.items && t.items.values.length > 0) {
-      const items = t.items;
-      st.add(
-        `INSERT INTO map_items (run_id, step_id, idx, input)
-         SELECT ${r}, ${st.p(items.stepId)}, x.idx, x.input FROM ${unnest(
-           st,
-           [
-             ['idx', 'int'],
-             ['input', 'text'],
-           ],
-           items.values.map((v, i) => [i, JSON.stringify(v === undefined ? null : v)]),
-         ).slice('SELECT * FROM '.length)}`,
-      );
+    if (t.items) {
+      const stepId = t.items.stepId;
+      t.items.values.forEach((v, i) => {
+        p.items.push([runId, stepId, i, JSON.stringify(v === undefined ? null : v)]);
+      });
     }
-    if (t.itemResults.length > 0) {
-      st.add(
-        `UPDATE map_items m SET ok = x.ok, output = x.output, error = x.error FROM ${unnest(
-          st,
-          [
-            ['step_id', 'text'],
-            ['idx', 'int'],
-            ['ok', 'boolean'],
-            ['output', 'text'],
-            ['error', 'text'],
-          ],
-          t.itemResults.map((i) => [i.stepId, i.index, i.ok, i.outputJson, s(i.error)]),
-        ).slice('SELECT * FROM '.length)} WHERE m.run_id = ${r} AND m.step_id = x.step_id AND m.idx = x.idx`,
-      );
-    }
+    for (const i of t.itemResults)
+      p.itemResults.push([runId, i.stepId, i.index, i.ok, i.outputJson, s(i.error)]);
 
     let nextRow = row;
     if (t.run) {
@@ -454,98 +547,81 @@ export class PgRunTransaction {
         started_at: u.startedAt ?? row.started_at,
         finished_at: u.finishedAt ?? row.finished_at,
       };
-      st.add(
-        `UPDATE runs SET status = ${st.p(nextRow.status)}, phase = ${st.p(nextRow.phase)}, error = ${st.p(nextRow.error)},
-           output = ${st.p(nextRow.output)}, started_at = ${st.p(nextRow.started_at)}, finished_at = ${st.p(nextRow.finished_at)},
-           rev = rev + 1
-         WHERE id = ${r}`,
-      );
-    } else {
-      st.add(`UPDATE runs SET rev = rev + 1 WHERE id = ${r}`);
     }
-    this.bumped([runId]);
+    // Every write to a run bumps its rev (see StepsCache); a run inserted by this flush is inserted as it ends up.
+    if (p.newRuns.has(runId)) p.newRuns.set(runId, nextRow);
+    else p.runs.set(runId, nextRow);
 
     // A step this worker starts in this transaction was scheduled at this same instant: its
     // `attempt-started` says so (`scheduled: true`), and a separate `step-scheduled` would repeat it.
-    const events: [string, ...EventRow][] = (
-      startedSteps.size === 0
-        ? t.events
-        : t.events.filter((e) => !(e.type === 'step-scheduled' && startedSteps.has(e.stepId as string)))
-    ).map((e) => [
-      runId,
-      e.at ?? now,
-      e.type,
-      e.stepId ?? null,
-      e.item ?? null,
-      e.attempt ?? null,
-      s(e.data),
-    ]);
-
-    if (t.tasks.length > 0) {
-      const taskRows = t.tasks.map((task, i) => {
-        const lease = leases[i] === true && dispatch !== undefined;
-        if (lease) {
-          events.push([
-            runId,
-            now,
-            'attempt-started',
-            task.stepId || null,
-            task.item >= 0 ? task.item : null,
-            task.attempt,
-            attemptStartedData(task.kind, dispatch.workerId, task.kind === 'step' && task.attempt === 1),
-          ]);
-        } else {
-          st.notifyWork('tasks', task.delayMs > 0 ? now + task.delayMs : undefined);
-          this.wrote.tasks = true;
-        }
-        return [
-          task.kind,
-          task.stepId,
-          task.item,
-          task.attempt,
-          lease ? now + dispatch.leaseMs : now + task.delayMs,
-          lease ? dispatch.workerId : null,
-          lease ? now : null,
-        ];
-      });
-      const insert = `INSERT INTO tasks (run_id, kind, step_id, item, attempt, priority, tenant, concurrency_key, concurrency_limit, visible_at, lease_owner, started_at)
-         SELECT ${r}, x.kind, x.step_id, x.item, x.attempt, ${st.p(row.priority)}, ${st.p(row.tenant)}, ${st.p(row.concurrency_key ?? null)},
-           ${st.p(row.concurrency_limit ?? null)}::int, x.visible_at, x.lease_owner, x.started_at FROM ${unnest(st, TASK_COLUMNS, taskRows).slice('SELECT * FROM '.length)}`;
-      if (granted > 0) st.returnLeased(`${insert} RETURNING id, kind, step_id, item, lease_owner`);
-      else st.add(insert);
+    for (const e of startedSteps.size === 0
+      ? t.events
+      : t.events.filter((e) => !(e.type === 'step-scheduled' && startedSteps.has(e.stepId as string)))) {
+      p.history.push([
+        runId,
+        e.at ?? now,
+        e.type,
+        e.stepId ?? null,
+        e.item ?? null,
+        e.attempt ?? null,
+        s(e.data),
+      ]);
     }
+
+    const after = new Map(snapshot.steps);
+    for (const rec of written.values()) after.set(rec.stepId, rec);
+    t.tasks.forEach((task, i) => {
+      const lease = leases[i] === true && dispatch !== undefined;
+      const taskRow = [
+        runId,
+        task.kind,
+        task.stepId,
+        task.item,
+        task.attempt,
+        row.priority,
+        row.tenant,
+        row.concurrency_key ?? null,
+        row.concurrency_limit ?? null,
+        lease ? now + dispatch.leaseMs : now + task.delayMs,
+        lease ? dispatch.workerId : null,
+        lease ? now : null,
+      ];
+      if (!lease) {
+        p.tasks.push({ row: taskRow });
+        p.notifyTasks(task.delayMs > 0 ? now + task.delayMs : undefined);
+        this.wrote.tasks = true;
+        return;
+      }
+      p.history.push([
+        runId,
+        now,
+        'attempt-started',
+        task.stepId || null,
+        task.item >= 0 ? task.item : null,
+        task.attempt,
+        attemptStartedData(task.kind, dispatch.workerId, task.kind === 'step' && task.attempt === 1),
+      ]);
+      const fromTransition = task.kind === 'item' && t.items?.stepId === task.stepId;
+      p.tasks.push({
+        row: taskRow,
+        claim: {
+          target: dispatched,
+          task,
+          leaseExpiresAt: now + dispatch.leaseMs,
+          row: nextRow,
+          steps: settledSteps(after, stepsVisibleTo(graph, task.kind, task.stepId)),
+          ...(fromTransition ? { itemInputJson: JSON.stringify(t.items?.values[task.item] ?? null) } : {}),
+        },
+      });
+    });
+    for (const tm of t.timers) p.timers.push([runId, tm.stepId, tm.kind, tm.fireAt]);
     if (t.timers.length > 0) {
-      st.add(
-        `INSERT INTO timers (run_id, step_id, kind, fire_at) SELECT ${r}, x.step_id, x.kind, x.fire_at FROM ${unnest(
-          st,
-          [
-            ['step_id', 'text'],
-            ['kind', 'text'],
-            ['fire_at', 'bigint'],
-          ],
-          t.timers.map((tm) => [tm.stepId, tm.kind, tm.fireAt]),
-        ).slice('SELECT * FROM '.length)}`,
-      );
-      st.notifyWork('timers');
+      p.notify.add('t');
       this.wrote.timers = true;
     }
-    if (t.waits.length > 0) {
-      st.add(
-        `INSERT INTO waits (run_id, step_id, key, since) SELECT ${r}, x.step_id, x.key, x.since FROM ${unnest(
-          st,
-          [
-            ['step_id', 'text'],
-            ['key', 'text'],
-            ['since', 'bigint'],
-          ],
-          t.waits.map((w) => [w.stepId, w.key, w.since]),
-        ).slice(
-          'SELECT * FROM '.length,
-        )} ON CONFLICT (run_id, step_id) DO UPDATE SET key = excluded.key, since = excluded.since`,
-      );
-    }
+    for (const w of t.waits) p.waits.push([runId, w.stepId, w.key, w.since]);
 
-    // Children: their rows go in with this statement; each starts by a queued command.
+    // Children: their rows go in with this flush; each starts by a queued command.
     const children: RunRow[] = [];
     for (const child of t.children) {
       const version = child.version
@@ -567,27 +643,27 @@ export class PgRunTransaction {
         });
         continue;
       }
-      children.push(
-        newRunRow({
-          id: child.runId,
-          workflow: child.workflow,
-          versionId: version.id,
-          input: JSON.stringify(child.input === undefined ? null : child.input),
-          priority: row.priority,
-          tenant: row.tenant,
-          idempotencyKey: null,
-          parentRunId: runId,
-          parentStepId: child.stepId,
-          depth: row.depth + 1,
-          traceId: row.trace_id,
-          tags: '[]',
-          createdAt: now,
-          deadlineAt: childDeadline(row.deadline_at, version.graph.runTimeoutMs, now),
-          concurrencyKey: row.concurrency_key ?? null,
-          concurrencyLimit: row.concurrency_limit ?? null,
-        }),
-      );
-      events.push([
+      const childRow = newRunRow({
+        id: child.runId,
+        workflow: child.workflow,
+        versionId: version.id,
+        input: JSON.stringify(child.input === undefined ? null : child.input),
+        priority: row.priority,
+        tenant: row.tenant,
+        idempotencyKey: null,
+        parentRunId: runId,
+        parentStepId: child.stepId,
+        depth: row.depth + 1,
+        traceId: row.trace_id,
+        tags: '[]',
+        createdAt: now,
+        deadlineAt: childDeadline(row.deadline_at, version.graph.runTimeoutMs, now),
+        concurrencyKey: row.concurrency_key ?? null,
+        concurrencyLimit: row.concurrency_limit ?? null,
+      });
+      children.push(childRow);
+      p.newRuns.set(childRow.id, childRow);
+      p.history.push([
         child.runId,
         now,
         'run-created',
@@ -597,13 +673,7 @@ export class PgRunTransaction {
         JSON.stringify({ parentRunId: runId, parentStepId: child.stepId }),
       ]);
     }
-    if (children.length > 0) insertRuns(st, children);
-    if (events.length > 0) insertHistory(st, events);
 
-    const result = await st.run<{ leased: [number, string, string, number][] | null }>(this.db);
-
-    const after = new Map(snapshot.steps);
-    for (const rec of written.values()) after.set(rec.stepId, rec);
     this.remember(nextRow, after);
     for (const child of children) {
       this.revs.set(child.id, 0);
@@ -616,7 +686,197 @@ export class PgRunTransaction {
     for (const wait of t.waits) await this.deliverEarlyEvent(runId, wait, queue);
     for (const child of children) queue.push({ runId: child.id, command: { type: 'start' } });
     queue.push(...t.followUps);
-    return this.leasedTasks(result.rows[0]?.leased ?? [], nextRow, after, t, dispatch);
+    return granted;
+  }
+
+  /** Write every staged transition in one statement, then hand out the tasks they leased. */
+  async flush(): Promise<void> {
+    const p = this.pending;
+    if (p.empty) return;
+    this.pending = new PendingWrites();
+    const st = new Statement();
+    for (const table of ['tasks', 'timers', 'waits'] as const) {
+      const cond = p.removalCondition(st, table);
+      if (!cond) continue;
+      if (table === 'tasks') {
+        st.add(
+          `INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at)
+             SELECT run_id, kind, step_id, item, attempt, lease_owner, 'cancelled', COALESCE(started_at, ${this.now}), ${this.now}
+             FROM tasks WHERE ${cond} AND lease_owner IS NOT NULL`,
+        );
+      }
+      st.add(`DELETE FROM ${table} WHERE ${cond}`);
+    }
+    if (p.steps.size > 0) {
+      st.add(
+        `INSERT INTO steps (run_id, step_id, status, attempt, output, error, started_at, finished_at, seq, wait, map, compensation, compensation_attempt)
+         ${unnest(st, STEP_COLUMNS, [...p.steps.values()])}
+         ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, output = excluded.output,
+           error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at, seq = excluded.seq,
+           wait = excluded.wait, map = excluded.map, compensation = excluded.compensation, compensation_attempt = excluded.compensation_attempt`,
+      );
+    }
+    if (p.items.length > 0) {
+      st.add(
+        `INSERT INTO map_items (run_id, step_id, idx, input) ${unnest(
+          st,
+          [
+            ['run_id', 'text'],
+            ['step_id', 'text'],
+            ['idx', 'int'],
+            ['input', 'text'],
+          ],
+          p.items,
+        )}`,
+      );
+    }
+    if (p.itemResults.length > 0) {
+      st.add(
+        `UPDATE map_items m SET ok = x.ok, output = x.output, error = x.error FROM (${unnest(
+          st,
+          [
+            ['run_id', 'text'],
+            ['step_id', 'text'],
+            ['idx', 'int'],
+            ['ok', 'boolean'],
+            ['output', 'text'],
+            ['error', 'text'],
+          ],
+          p.itemResults,
+        )}) x WHERE m.run_id = x.run_id AND m.step_id = x.step_id AND m.idx = x.idx`,
+      );
+    }
+    if (p.runs.size > 0) {
+      st.add(
+        `UPDATE runs r SET status = x.status, phase = x.phase, error = x.error, output = x.output,
+           started_at = x.started_at, finished_at = x.finished_at, rev = r.rev + 1
+         FROM (${unnest(
+           st,
+           [
+             ['id', 'text'],
+             ['status', 'text'],
+             ['phase', 'text'],
+             ['error', 'text'],
+             ['output', 'text'],
+             ['started_at', 'bigint'],
+             ['finished_at', 'bigint'],
+           ],
+           [...p.runs.values()].map((r) => [
+             r.id,
+             r.status,
+             r.phase,
+             r.error,
+             r.output,
+             r.started_at,
+             r.finished_at,
+           ]),
+         )}) x WHERE r.id = x.id`,
+      );
+    }
+    if (p.newRuns.size > 0) {
+      st.add(
+        `INSERT INTO runs (${RUN_COLUMNS.map(([c]) => c).join(', ')}) ${unnest(
+          st,
+          RUN_COLUMNS,
+          [...p.newRuns.values()].map((row) => RUN_COLUMNS.map(([c]) => row[c])),
+        )}`,
+      );
+    }
+    const claims = p.tasks.filter((x) => x.claim !== undefined);
+    if (p.tasks.length > 0) {
+      const insert = `INSERT INTO tasks (${TASK_COLUMNS.map(([c]) => c).join(', ')}) ${unnest(
+        st,
+        TASK_COLUMNS,
+        p.tasks.map((x) => x.row),
+      )}`;
+      if (claims.length > 0)
+        st.returnLeased(`${insert} RETURNING id, run_id, kind, step_id, item, attempt, lease_owner`);
+      else st.add(insert);
+    }
+    if (p.timers.length > 0) {
+      st.add(
+        `INSERT INTO timers (run_id, step_id, kind, fire_at) ${unnest(
+          st,
+          [
+            ['run_id', 'text'],
+            ['step_id', 'text'],
+            ['kind', 'text'],
+            ['fire_at', 'bigint'],
+          ],
+          p.timers,
+        )}`,
+      );
+    }
+    if (p.waits.length > 0) {
+      st.add(
+        `INSERT INTO waits (run_id, step_id, key, since) ${unnest(
+          st,
+          [
+            ['run_id', 'text'],
+            ['step_id', 'text'],
+            ['key', 'text'],
+            ['since', 'bigint'],
+          ],
+          p.waits,
+        )} ON CONFLICT (run_id, step_id) DO UPDATE SET key = excluded.key, since = excluded.since`,
+      );
+    }
+    if (p.history.length > 0) insertHistory(st, p.history as [string, ...EventRow][]);
+    for (const n of p.notify) st.notify(n);
+    const result = await st.run<{ leased: [number, string, string, string, number, number][] | null }>(
+      this.db,
+    );
+    this.bumped(p.runs.keys());
+    if (claims.length > 0) await this.handOut(claims, result.rows[0]?.leased ?? []);
+  }
+
+  /** Build the tasks leased to the worker, now that their ids are known. */
+  private async handOut(
+    claims: PendingTask[],
+    leased: [number, string, string, string, number, number][],
+  ): Promise<void> {
+    const ids = new Map(
+      leased.map(([id, run, kind, step, item, attempt]) => [`${run}:${kind}:${step}:${item}:${attempt}`, id]),
+    );
+    const missing = claims.filter(
+      (c) => c.claim?.task.kind === 'item' && c.claim.itemInputJson === undefined,
+    );
+    const inputs = new Map<string, string>();
+    if (missing.length > 0) {
+      const rows = await this.db.query<{ run_id: string; step_id: string; idx: number; input: string }>(
+        `SELECT m.run_id, m.step_id, m.idx, m.input FROM map_items m
+           JOIN unnest($1::text[], $2::text[], $3::int[]) AS x(run_id, step_id, idx) ON m.run_id = x.run_id AND m.step_id = x.step_id AND m.idx = x.idx`,
+        [
+          missing.map((c) => c.row[0]),
+          missing.map((c) => c.claim?.task.stepId),
+          missing.map((c) => c.claim?.task.item),
+        ],
+      );
+      for (const r of rows.rows) inputs.set(`${r.run_id}:${r.step_id}:${r.idx}`, r.input);
+    }
+    for (const { row, claim } of claims) {
+      if (!claim) continue;
+      const runId = row[0] as string;
+      const { task } = claim;
+      const id = ids.get(`${runId}:${task.kind}:${task.stepId}:${task.item}:${task.attempt}`);
+      if (id === undefined) continue;
+      claim.target.push(
+        claimedTask({
+          id: String(id),
+          kind: task.kind,
+          runId,
+          stepId: task.stepId,
+          item: task.item,
+          attempt: task.attempt,
+          leaseExpiresAt: claim.leaseExpiresAt,
+          startedAt: this.now,
+          row: claim.row,
+          steps: claim.steps,
+          itemInputJson: claim.itemInputJson ?? inputs.get(`${runId}:${task.stepId}:${task.item}`),
+          runErrorJson: claim.row.error,
+        }),
+      );
+    }
   }
 
   /** An event that arrived after the run began but before it reached this wait counts. */
@@ -677,50 +937,6 @@ export class PgRunTransaction {
     return `[${parts.join(',')}]`;
   }
 
-  private async leasedTasks(
-    leased: [number, string, string, number][],
-    row: RunRow,
-    after: Map<string, StepRecord>,
-    t: Transition,
-    dispatch: DispatchTarget | undefined,
-  ): Promise<ClaimedTask[]> {
-    if (leased.length === 0 || !dispatch) return [];
-    const graph = await this.graphOf(row.version_id);
-    const inputs = new Map<string, string>();
-    const missing = leased.filter(([, kind, stepId]) => kind === 'item' && t.items?.stepId !== stepId);
-    if (missing.length > 0) {
-      const rows = await this.db.query<{ step_id: string; idx: number; input: string }>(
-        `SELECT step_id, idx, input FROM map_items WHERE run_id = $1 AND (step_id, idx) IN
-           (SELECT * FROM unnest($2::text[], $3::int[]))`,
-        [row.id, missing.map((m) => m[2]), missing.map((m) => m[3])],
-      );
-      for (const r of rows.rows) inputs.set(`${r.step_id}:${r.idx}`, r.input);
-    }
-    return leased.map(([id, kind, stepId, item]) => {
-      const fromTransition = t.items?.stepId === stepId ? t.items.values[item] : undefined;
-      return claimedTask({
-        id: String(id),
-        kind: kind as ClaimedTask['kind'],
-        runId: row.id,
-        stepId,
-        item,
-        attempt: (t.tasks.find((x) => x.kind === kind && x.stepId === stepId && x.item === item) as NewTask)
-          .attempt,
-        leaseExpiresAt: this.now + dispatch.leaseMs,
-        startedAt: this.now,
-        row,
-        steps: settledSteps(after, stepsVisibleTo(graph, kind as ClaimedTask['kind'], stepId)),
-        itemInputJson:
-          kind !== 'item'
-            ? undefined
-            : t.items?.stepId === stepId
-              ? JSON.stringify(fromTransition === undefined ? null : fromTransition)
-              : inputs.get(`${stepId}:${item}`),
-        runErrorJson: row.error,
-      });
-    });
-  }
-
   /** Create a run row and start it. */
   async createRun(
     request: {
@@ -756,12 +972,16 @@ export class PgRunTransaction {
       concurrencyKey: request.concurrency?.key ?? null,
       concurrencyLimit: request.concurrency?.limit ?? null,
     });
-    const st = new Statement();
-    insertRuns(st, [row]);
-    insertHistory(st, [
-      [row.id, this.now, 'run-created', null, null, null, JSON.stringify({ versionId: request.version.id })],
+    this.pending.newRuns.set(row.id, row);
+    this.pending.history.push([
+      row.id,
+      this.now,
+      'run-created',
+      null,
+      null,
+      null,
+      JSON.stringify({ versionId: request.version.id }),
     ]);
-    await st.run(this.db);
     this.revs.set(row.id, 0);
     this.remember(row, new Map());
     const dispatched = await this.apply(
@@ -790,10 +1010,15 @@ const STEP_COLUMNS: [string, string][] = [
 ];
 
 const TASK_COLUMNS: [string, string][] = [
+  ['run_id', 'text'],
   ['kind', 'text'],
   ['step_id', 'text'],
   ['item', 'int'],
   ['attempt', 'int'],
+  ['priority', 'int'],
+  ['tenant', 'text'],
+  ['concurrency_key', 'text'],
+  ['concurrency_limit', 'int'],
   ['visible_at', 'bigint'],
   ['lease_owner', 'text'],
   ['started_at', 'bigint'],
@@ -819,16 +1044,6 @@ const RUN_COLUMNS: [keyof RunRow & string, string][] = [
   ['concurrency_key', 'text'],
   ['concurrency_limit', 'int'],
 ];
-
-function insertRuns(st: Statement, rows: RunRow[]): void {
-  st.add(
-    `INSERT INTO runs (${RUN_COLUMNS.map(([c]) => c).join(', ')}) ${unnest(
-      st,
-      RUN_COLUMNS,
-      rows.map((row) => RUN_COLUMNS.map(([c]) => row[c])),
-    )}`,
-  );
-}
 
 /** Append history rows: run, at, type, step, item, attempt, data. */
 export function insertHistory(st: Statement, rows: [string, ...EventRow][]): void {

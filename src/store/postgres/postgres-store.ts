@@ -411,6 +411,7 @@ export class PostgresStore implements Store {
       try {
         await client.query('BEGIN');
         const result = await work(t);
+        await t.flush();
         await client.query('COMMIT');
         client.release();
         t.committed();
@@ -463,18 +464,18 @@ export class PostgresStore implements Store {
   async registerVersion(version: NewVersion): Promise<{ version: WorkflowVersion; created: boolean }> {
     const result = await this.tx(async (t) => {
       // Two processes registering the same workflow at once must not both take the next number.
-      await t.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.version:${version.workflow}`]);
-      const existing = await t.db.query<VersionRow>(
+      await t.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.version:${version.workflow}`]);
+      const existing = await t.query<VersionRow>(
         'SELECT * FROM workflow_versions WHERE workflow = $1 AND hash = $2',
         [version.workflow, version.hash],
       );
       if (existing.rows[0]) return { version: toVersion(existing.rows[0]), created: false };
-      const { rows } = await t.db.query<{ n: number }>(
+      const { rows } = await t.query<{ n: number }>(
         'SELECT COALESCE(MAX(number), 0) AS n FROM workflow_versions WHERE workflow = $1',
         [version.workflow],
       );
       const n = Number(rows[0]?.n ?? 0) + 1;
-      const inserted = await t.db.query<VersionRow>(
+      const inserted = await t.query<VersionRow>(
         `INSERT INTO workflow_versions (id, workflow, number, label, hash, source, graph, definition, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
         [
@@ -567,7 +568,7 @@ export class PostgresStore implements Store {
     // retry finds the run it already created instead of creating a second one.
     const id = newRunId(this.now());
     return this.tx(async (t) => {
-      const already = await t.db.query<RunRow>(
+      const already = await t.query<RunRow>(
         request.idempotencyKey === undefined
           ? 'SELECT * FROM runs WHERE id = $1'
           : 'SELECT * FROM runs WHERE id = $1 OR (tenant = $2 AND idempotency_key = $3)',
@@ -621,6 +622,8 @@ export class PostgresStore implements Store {
           },
           request.dispatchTo,
         );
+        // Written now, inside the try: a unique violation here is the idempotency race below.
+        await t.flush();
         return { run, created: true, dispatched };
       } catch (error) {
         // Two submits with the same key raced: the loser retries and finds the winner's run.
@@ -756,8 +759,8 @@ export class PostgresStore implements Store {
     ];
     if (tenants.length === 0 && keys.length === 0) return ordered.slice(0, limit).map((c) => c.id);
     // Limits count leases across all workers: limited claims take turns, so two cannot both see a free slot.
-    await t.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['baton.claim-limits']);
-    const counts = await t.db.query<{ scope: string; name: string; n: number }>(
+    await t.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['baton.claim-limits']);
+    const counts = await t.query<{ scope: string; name: string; n: number }>(
       `SELECT 't' AS scope, tenant AS name, count(*)::int AS n FROM tasks WHERE lease_owner IS NOT NULL AND tenant = ANY($1::text[]) GROUP BY tenant
        UNION ALL
        SELECT 'k', concurrency_key, count(*)::int FROM tasks WHERE lease_owner IS NOT NULL AND concurrency_key = ANY($2::text[]) GROUP BY concurrency_key`,
@@ -780,7 +783,7 @@ export class PostgresStore implements Store {
     const expires = now + leaseMs;
     // The run rows are locked with the tasks, skipping runs another transaction is writing: their
     // tasks wait for the next claim, and nobody waits here.
-    const { rows } = await t.db.query<TaskRow>(
+    const { rows } = await t.query<TaskRow>(
       `WITH c AS (
          SELECT t.id FROM tasks t JOIN runs r ON r.id = t.run_id
          WHERE t.id = ANY($1::bigint[]) AND t.lease_owner IS NULL FOR UPDATE OF t, r SKIP LOCKED
@@ -826,11 +829,11 @@ export class PostgresStore implements Store {
         attemptStartedData(r.kind, workerId),
       ]),
     );
-    await st.run(t.db);
+    await t.exec(st);
     const items = rows.filter((r) => r.kind === 'item');
     const inputs = new Map<string, string>();
     if (items.length > 0) {
-      const found = await t.db.query<{ run_id: string; step_id: string; idx: number; input: string }>(
+      const found = await t.query<{ run_id: string; step_id: string; idx: number; input: string }>(
         `SELECT m.run_id, m.step_id, m.idx, m.input FROM map_items m
            JOIN unnest($1::text[], $2::text[], $3::int[]) AS x(run_id, step_id, idx) ON m.run_id = x.run_id AND m.step_id = x.step_id AND m.idx = x.idx`,
         [items.map((r) => r.run_id), items.map((r) => r.step_id), items.map((r) => r.item)],
@@ -866,7 +869,7 @@ export class PostgresStore implements Store {
   /** Return tasks whose lease expired to the queue, recording the takeover in each run's history. */
   private async takeOverExpired(t: PgRunTransaction): Promise<void> {
     const now = t.now;
-    const { rows } = await t.db.query<TaskRow>(
+    const { rows } = await t.query<TaskRow>(
       `SELECT t.* FROM tasks t JOIN runs r ON r.id = t.run_id
        WHERE t.lease_owner IS NOT NULL AND t.visible_at <= $1 LIMIT 1000 FOR UPDATE OF t, r SKIP LOCKED`,
       [now],
@@ -903,7 +906,7 @@ export class PostgresStore implements Store {
     }
     if (exhausted.length > 0)
       st.add(`DELETE FROM tasks WHERE id = ANY(${st.p(exhausted.map((r) => r.id))}::bigint[])`);
-    await st.run(t.db);
+    await t.exec(st);
     for (const r of exhausted) {
       await t.apply(r.run_id, {
         type: 'task-finished',
@@ -958,7 +961,7 @@ export class PostgresStore implements Store {
     if (!Number.isSafeInteger(id)) return false;
     return this.tx(async (t) => {
       const task = (
-        await t.db.query<TaskRow>('SELECT * FROM tasks WHERE id = $1 AND lease_owner = $2', [
+        await t.query<TaskRow>('SELECT * FROM tasks WHERE id = $1 AND lease_owner = $2', [
           id,
           request.workerId,
         ])
@@ -983,7 +986,7 @@ export class PostgresStore implements Store {
         ],
       ]);
       st.notifyWork('tasks', request.delayMs > 0 ? t.now + request.delayMs : undefined);
-      await st.run(t.db);
+      await t.exec(st);
       return true;
     });
   }
@@ -991,7 +994,7 @@ export class PostgresStore implements Store {
   async releaseLeases(workerId: string): Promise<number> {
     if (this.closed) return 0;
     return this.tx(async (t) => {
-      const held = (await t.db.query<TaskRow>('SELECT * FROM tasks WHERE lease_owner = $1', [workerId])).rows;
+      const held = (await t.query<TaskRow>('SELECT * FROM tasks WHERE lease_owner = $1', [workerId])).rows;
       if (held.length === 0) return 0;
       await t.lock(held.map((r) => r.run_id));
       const st = new Statement();
@@ -1006,7 +1009,7 @@ export class PostgresStore implements Store {
       );
       this.requeueSteps(t, st, held);
       st.notifyWork('tasks');
-      await st.run(t.db);
+      await t.exec(st);
       return held.length;
     });
   }
@@ -1081,7 +1084,7 @@ export class PostgresStore implements Store {
     await t.lock(completions.map((c) => c.task.runId));
     // The fencing check, the removal and the attempt's record in one statement: only the lease
     // holder's outcome counts.
-    const removed = await t.db.query<{ id: number }>(
+    const removed = await t.query<{ id: number }>(
       `WITH x AS (
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::text[], $9::bigint[], $10::text[])
            AS x(id, owner, run_id, attempt, kind, step_id, item, status, started_at, error)
@@ -1144,12 +1147,12 @@ export class PostgresStore implements Store {
     if (due.length === 0) return 0;
     return this.tx(async (t) => {
       // Runs first (skipping those another worker is writing), then their timers.
-      const locked = await t.db.query<{ id: string }>(
+      const locked = await t.query<{ id: string }>(
         'SELECT id FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED',
         [[...new Set(due.map((d) => d.run_id))]],
       );
       if (locked.rows.length === 0) return 0;
-      const fired = await t.db.query<{ id: number; run_id: string; step_id: string | null; kind: string }>(
+      const fired = await t.query<{ id: number; run_id: string; step_id: string | null; kind: string }>(
         'DELETE FROM timers WHERE id = ANY($1::bigint[]) AND run_id = ANY($2::text[]) AND fire_at <= $3 RETURNING *',
         [due.map((d) => d.id), locked.rows.map((r) => r.id), t.now],
       );
@@ -1198,19 +1201,19 @@ export class PostgresStore implements Store {
     }
     return this.tx(async (t) => {
       // Taken by runs reaching a wait on this key too: either they see this event or it sees their wait.
-      await t.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.event:${key}`]);
-      const inserted = await t.db.query<{ id: number }>(
+      await t.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.event:${key}`]);
+      const inserted = await t.query<{ id: number }>(
         'INSERT INTO events (key, payload, at) VALUES ($1, $2, $3) RETURNING id',
         [key, json, t.now],
       );
       const eventId = (inserted.rows[0] as { id: number }).id;
-      const waiting = await t.db.query<{ run_id: string }>(
+      const waiting = await t.query<{ run_id: string }>(
         'SELECT DISTINCT run_id FROM waits WHERE key = $1 AND since <= $2',
         [key, t.now],
       );
       await t.lock(waiting.rows.map((w) => w.run_id));
       // Read again under the runs' locks: a wait may have ended meanwhile.
-      const waits = await t.db.query<{ run_id: string; step_id: string }>(
+      const waits = await t.query<{ run_id: string; step_id: string }>(
         'SELECT run_id, step_id FROM waits WHERE key = $1 AND since <= $2 AND run_id = ANY($3::text[]) ORDER BY run_id, step_id',
         [key, t.now, waiting.rows.map((w) => w.run_id)],
       );
@@ -1244,7 +1247,7 @@ export class PostgresStore implements Store {
       // Small transactions, so a large prune never holds locks for long.
       const n = await this.tx(async (t) => {
         const ids = (
-          await t.db.query<{ id: string }>(
+          await t.query<{ id: string }>(
             `SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < $1 AND status IN ('succeeded', 'failed', 'cancelled')
              ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`,
             [before],
@@ -1255,7 +1258,7 @@ export class PostgresStore implements Store {
         const list = st.p(ids);
         for (const table of tables) st.add(`DELETE FROM ${table} WHERE run_id = ANY(${list}::text[])`);
         st.add(`DELETE FROM runs WHERE id = ANY(${list}::text[])`);
-        await st.run(t.db);
+        await t.exec(st);
         return ids.length;
       });
       runs += n;
