@@ -10,29 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
-import { workflow } from '../src/core/builder.js';
 import { Baton } from '../src/runtime/baton.js';
+import { listFlag, percentile, print } from './common.js';
+import { holdWorkflow, mapWorkflow, napWorkflow, seq10Workflow } from './workflows.js';
 
 const durability = (process.env.BATON_DURABILITY as 'full' | 'normal' | undefined) ?? 'full';
-const onlyAt = process.argv.indexOf('--only');
-const only = (
-  process.argv.find((a) => a.startsWith('--only='))?.slice(7) ??
-  (onlyAt >= 0 ? process.argv[onlyAt + 1] : '') ??
-  ''
-)
-  .split(',')
-  .filter((s) => s.length > 0);
+const only = listFlag('only');
 const wants = (name: string) => only.length === 0 || only.includes(name);
-
-function print(name: string, value: number, unit: string): void {
-  console.log(`${name} ${Number.isInteger(value) ? value : value.toFixed(value < 10 ? 3 : 1)} ${unit}`);
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
 
 async function withEngine<T>(fn: (baton: Baton, dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
@@ -55,25 +39,16 @@ async function sequential(): Promise<void> {
     await withEngine(async (baton) => {
       const ends = new Map<string, number>();
       const gaps: number[] = [];
-      let b = workflow({ name: 'seq10', version: '1', input: z.object({}) }).step('s1', {
-        run: ({ run }) => {
-          ends.set(run.id, performance.now());
-          return null;
-        },
-      });
-      for (let i = 2; i <= 10; i++) {
-        b = b.step(`s${i}`, {
-          needs: [`s${i - 1}`] as never,
-          run: ({ run }) => {
-            const now = performance.now();
-            const prev = ends.get(run.id);
+      await baton.register(
+        seq10Workflow((runId, index) => {
+          const now = performance.now();
+          if (index > 1) {
+            const prev = ends.get(runId);
             if (prev !== undefined) gaps.push(now - prev);
-            ends.set(run.id, now);
-            return null;
-          },
-        }) as typeof b;
-      }
-      await baton.register(b.build());
+          }
+          ends.set(runId, now);
+        }),
+      );
       baton.worker({ concurrency: Math.max(50, inFlight) });
       const drive = async (total: number) => {
         let submitted = 0;
@@ -111,17 +86,7 @@ async function sequential(): Promise<void> {
 /** 2. One run mapping over 10,000 items with concurrency 100. */
 async function fanOut(): Promise<void> {
   await withEngine(async (baton) => {
-    await baton.register(
-      workflow({ name: 'fanout', version: '1', input: z.object({ n: z.number() }) })
-        .map('items', {
-          items: ({ input }) => Array.from({ length: input.n }, (_, i) => i),
-          concurrency: 100,
-          maxItems: 10_000,
-          run: (i) => i,
-        })
-        .step('count', { needs: ['items'], run: ({ steps }) => steps.items.length })
-        .build(),
-    );
+    await baton.register(mapWorkflow);
     baton.worker({ concurrency: 100 });
     const start = performance.now();
     const run = await baton.submit('fanout', { n: 10_000 });
@@ -145,16 +110,9 @@ async function timers(): Promise<void> {
     });
     const total = 10_000;
     await baton.register(
-      workflow({ name: 'nap', version: '1', input: z.object({}) })
-        .wait('sleep', { for: '1s' })
-        .step('after', {
-          needs: ['sleep'],
-          run: () => {
-            if (++finished === total) allDone();
-            return null;
-          },
-        })
-        .build(),
+      napWorkflow(() => {
+        if (++finished === total) allDone();
+      }),
     );
     baton.worker({ concurrency: 100 });
     const start = performance.now();
@@ -185,7 +143,6 @@ async function takeover(): Promise<void> {
     child.once('exit', (code) => reject(new Error(`takeover worker exited early (${code})`)));
   });
   const baton = await Baton.open({ dataDir: dir, durability });
-  const { holdWorkflow } = await import('./takeover-worker.js');
   await baton.register(holdWorkflow);
   const total = 1000;
   for (let i = 0; i < total; i += 100)
