@@ -32,5 +32,6 @@ export function retryDelayMs(
   const exponent = Math.max(0, nextAttempt - 2);
   const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.backoff ** exponent);
   const jittered = base * (1 - policy.jitter) + base * policy.jitter * random;
-  return Math.max(Math.round(jittered), retryAfterMs ?? 0);
+  // Whole milliseconds: stores keep times as integers.
+  return Math.max(Math.round(jittered), Math.ceil(retryAfterMs ?? 0));
 }

@@ -244,7 +244,8 @@ export class Worker {
         const fired = await this.store.fireDueTimers(500);
         if (fired === 500) continue;
         const next = await this.store.nextTimerAt();
-        if (next !== undefined) delay = Math.max(1, Math.min(delay, next - Date.now()));
+        // A timer due but not fired (its run busy in another transaction) is retried shortly, not in a spin.
+        if (next !== undefined) delay = Math.max(fired === 0 ? 20 : 1, Math.min(delay, next - Date.now()));
       } catch (error) {
         this.options.onError?.(error);
       }

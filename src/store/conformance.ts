@@ -245,6 +245,75 @@ export function storeConformance(
       expect((await store.getHistory(run.id)).some((e) => e.type === 'lease-taken-over')).toBe(true);
     });
 
+    test('a stale worker completing together with the lease holder is refused; a repeated completion counts once', async () => {
+      const store = await open();
+      await register(store, graph('wf', [node('a')]));
+      const { run } = await store.createRun({ workflow: 'wf', input: null });
+      const [t1] = await store.claimTasks({ workerId: 'w1', limit: 1, leaseMs: 1000 });
+      clock.advance(1001);
+      const [t2] = await store.claimTasks({ workerId: 'w2', limit: 1, leaseMs: 1000 });
+      expect(t2?.id).toBe(t1?.id);
+      // Same event-loop turn: group-committing adapters put all three in one batch.
+      const [stale, fresh, again] = await Promise.all([
+        store.completeTask({ task: t1 as ClaimedTask, workerId: 'w1', outcome: ok('stale') }),
+        store.completeTask({ task: t2 as ClaimedTask, workerId: 'w2', outcome: ok('fresh') }),
+        store.completeTask({ task: t2 as ClaimedTask, workerId: 'w2', outcome: ok('again') }),
+      ]);
+      expect([stale.accepted, fresh.accepted, again.accepted]).toEqual([false, true, false]);
+      expect((await store.getRun(run.id))?.output).toEqual({ a: 'fresh' });
+      const ended = (await store.listAttempts(run.id)).filter((a) => a.status === 'succeeded');
+      expect(ended.map((a) => a.workerId)).toEqual(['w2']);
+    });
+
+    test('releasing a task the worker no longer holds changes nothing', async () => {
+      const store = await open();
+      await register(store, graph('wf', [node('a')]));
+      const { run } = await store.createRun({ workflow: 'wf', input: null });
+      const [t1] = await store.claimTasks({ workerId: 'w1', limit: 1, leaseMs: 1000 });
+      clock.advance(1001);
+      const [t2] = await store.claimTasks({ workerId: 'w2', limit: 1, leaseMs: 1000 });
+      const released = await store.releaseTask({
+        taskId: t1?.id as string,
+        workerId: 'w1',
+        delayMs: 0,
+        reason: 'x',
+      });
+      expect(released).toBe(false);
+      expect((await store.getHistory(run.id)).some((e) => e.type === 'task-released')).toBe(false);
+      expect((await store.getSteps(run.id)).find((st) => st.stepId === 'a')?.status).toBe('running');
+      expect(
+        (await store.completeTask({ task: t2 as ClaimedTask, workerId: 'w2', outcome: ok(1) })).accepted,
+      ).toBe(true);
+    });
+
+    test('accepts times with a fraction of a millisecond (a Retry-After of 1.5 s, a computed wake-up)', async () => {
+      const store = await open();
+      await register(store, graph('wf', [node('nap', [], { kind: 'wait' }), node('after', ['nap'])]));
+      const { run } = await store.createRun({ workflow: 'wf', input: null, deadlineAt: clock.t + 60_000.5 });
+      await drain(store, (t) =>
+        t.stepId === 'nap'
+          ? { type: 'suspended', wait: { type: 'sleep', until: clock.t + 1000.5 } }
+          : ok('after'),
+      );
+      expect((await store.getRun(run.id))?.status).toBe('waiting');
+      clock.advance(1001);
+      expect(await store.fireDueTimers(10)).toBe(1);
+      await drain(store, () => ok('after'));
+      expect((await store.getRun(run.id))?.status).toBe('succeeded');
+    });
+
+    test('a run-finished listener that throws does not undo or fail the write', async () => {
+      const store = await open();
+      await register(store, graph('wf', [node('a')]));
+      const { run } = await store.createRun({ workflow: 'wf', input: null });
+      store.onRunFinished(() => {
+        throw new Error('listener bug');
+      });
+      const cancelled = await store.cancelRun(run.id, 'test');
+      expect(cancelled.status).toBe('cancelled');
+      expect((await store.getRun(run.id))?.status).toBe('cancelled');
+    });
+
     test('an attempt whose lease expires three times counts as failed, so retries bound it', async () => {
       const store = await open();
       await register(store, graph('wf', [node('crashy')]));

@@ -62,7 +62,8 @@ const waitKind: StepKind = {
   async execute(step, ctx, env) {
     const plan = await (step.config as WaitConfig).plan(ctx);
     const now = env.now();
-    if ('sleepMs' in plan) return { type: 'suspended', wait: { type: 'sleep', until: now + plan.sleepMs } };
+    if ('sleepMs' in plan)
+      return { type: 'suspended', wait: { type: 'sleep', until: Math.ceil(now + plan.sleepMs) } };
     if ('until' in plan) {
       const until =
         plan.until instanceof Date
@@ -75,7 +76,7 @@ const waitKind: StepKind = {
           code: 'INVALID_ARGUMENT',
         });
       }
-      return { type: 'suspended', wait: { type: 'sleep', until } };
+      return { type: 'suspended', wait: { type: 'sleep', until: Math.ceil(until) } };
     }
     if (typeof plan.event !== 'string' || plan.event.length === 0) {
       throw new NonRetryableError(`wait step "${step.id}" needs a non-empty event key`, {

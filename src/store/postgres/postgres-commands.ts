@@ -582,13 +582,13 @@ export class PgRunTransaction {
         row.tenant,
         row.concurrency_key ?? null,
         row.concurrency_limit ?? null,
-        lease ? now + dispatch.leaseMs : now + task.delayMs,
+        lease ? now + dispatch.leaseMs : Math.ceil(now + task.delayMs),
         lease ? dispatch.workerId : null,
         lease ? now : null,
       ];
       if (!lease) {
         p.tasks.push({ row: taskRow });
-        p.notifyTasks(task.delayMs > 0 ? now + task.delayMs : undefined);
+        p.notifyTasks(task.delayMs > 0 ? Math.ceil(now + task.delayMs) : undefined);
         this.wrote.tasks = true;
         return;
       }
@@ -614,12 +614,12 @@ export class PgRunTransaction {
         },
       });
     });
-    for (const tm of t.timers) p.timers.push([runId, tm.stepId, tm.kind, tm.fireAt]);
+    for (const tm of t.timers) p.timers.push([runId, tm.stepId, tm.kind, Math.ceil(tm.fireAt)]);
     if (t.timers.length > 0) {
       p.notify.add('t');
       this.wrote.timers = true;
     }
-    for (const w of t.waits) p.waits.push([runId, w.stepId, w.key, w.since]);
+    for (const w of t.waits) p.waits.push([runId, w.stepId, w.key, Math.floor(w.since)]);
 
     // Children: their rows go in with this flush; each starts by a queued command.
     const children: RunRow[] = [];
@@ -657,7 +657,7 @@ export class PgRunTransaction {
         traceId: row.trace_id,
         tags: '[]',
         createdAt: now,
-        deadlineAt: childDeadline(row.deadline_at, version.graph.runTimeoutMs, now),
+        deadlineAt: ceilOrNull(childDeadline(row.deadline_at, version.graph.runTimeoutMs, now)),
         concurrencyKey: row.concurrency_key ?? null,
         concurrencyLimit: row.concurrency_limit ?? null,
       });
@@ -968,7 +968,7 @@ export class PgRunTransaction {
       traceId: request.traceId ?? newTraceId(),
       tags: JSON.stringify(request.tags),
       createdAt: this.now,
-      deadlineAt: request.deadlineAt ?? null,
+      deadlineAt: ceilOrNull(request.deadlineAt ?? null),
       concurrencyKey: request.concurrency?.key ?? null,
       concurrencyLimit: request.concurrency?.limit ?? null,
     });
@@ -1065,6 +1065,11 @@ export function insertHistory(st: Statement, rows: [string, ...EventRow][]): voi
 }
 
 export { Statement };
+
+/** Times are whole milliseconds in `bigint` columns; a computed one may carry a fraction. */
+function ceilOrNull(ms: number | null): number | null {
+  return ms === null ? null : Math.ceil(ms);
+}
 
 /** A new run's row, as inserted. */
 function newRunRow(r: {

@@ -131,7 +131,7 @@ function isTransient(error: unknown): boolean {
   if (typeof e?.code === 'string' && (RETRYABLE_SQLSTATES.has(e.code) || CONNECTION_ERRNOS.has(e.code)))
     return true;
   const message = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|not queryable/i.test(
     message,
   );
 }
@@ -185,7 +185,6 @@ export class PostgresStore implements Store {
       ...this.connectionConfig(),
       max: options.poolSize ?? 10,
       idleTimeoutMillis: 30_000,
-      connectionTimeoutMillis: 10_000,
     }) as unknown as PgPool;
     // An idle pooled connection broken by a database restart: the pool drops it; the next query reconnects.
     this.pool.on('error', () => undefined);
@@ -197,6 +196,12 @@ export class PostgresStore implements Store {
       connectionString: o.connectionString,
       application_name: 'baton',
       statement_timeout: o.statementTimeoutMs ?? 30_000,
+      // A silent network partition must not hang an operation for the kernel's TCP timeout: keepalives
+      // notice a dead peer, and the client gives up on a query the server would have cancelled by now.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      query_timeout: (o.statementTimeoutMs ?? 30_000) + 5_000,
+      connectionTimeoutMillis: 10_000,
       idle_in_transaction_session_timeout: 60_000,
       types: pgTypes,
       ...(o.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(o.schema)}` }),
@@ -330,6 +335,13 @@ export class PostgresStore implements Store {
       });
       await client.connect();
       await client.query(`LISTEN ${WORK_CHANNEL}`);
+      if (this.closed) {
+        // Closed while this connection was being made: nothing will end it later.
+        client.removeAllListeners();
+        client.on('error', () => undefined);
+        await client.end().catch(() => undefined);
+        return;
+      }
       this.listener = client;
       this.listening = true;
       // Whatever was written while the listener was down: look now.
@@ -344,7 +356,8 @@ export class PostgresStore implements Store {
 
   /** Wake idle workers of this process when delayed tasks become ready (sender's clock; skew shifts it). */
   private wakeAt(at: number): void {
-    if (!Number.isFinite(at) || at >= this.wakeTimerAt) return;
+    // Far off (or another clock's idea of now): the 2 s poll covers it.
+    if (!Number.isFinite(at) || at >= this.wakeTimerAt || at - Date.now() > 60_000) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimerAt = at;
     this.wakeTimer = setTimeout(
@@ -403,26 +416,37 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** One transaction, retried as a whole on transient failures. */
-  private tx<T>(work: (t: PgRunTransaction) => Promise<T>): Promise<T> {
-    return this.withRetry(async () => {
+  /**
+   * One transaction, retried as a whole on transient failures. If the connection breaks during
+   * COMMIT, the outcome is unknown: the transaction's id, read at BEGIN, tells on a fresh connection
+   * whether it committed, so a committed transaction is not run twice.
+   */
+  private async tx<T>(work: (t: PgRunTransaction) => Promise<T>): Promise<T> {
+    const { result, t } = await this.withRetry(async () => {
       const client = await this.connect();
       const t = this.transaction(client);
+      let xid: string | undefined;
+      let committing = false;
+      let result: T | undefined;
       try {
-        await client.query('BEGIN');
-        const result = await work(t);
+        // READ COMMITTED whatever the server's default: each statement must see what committed before it
+        // (the event and wait handshake depends on it).
+        const begun = (await client.query(
+          'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT txid_current()::text AS xid',
+        )) as unknown as { rows: { xid: string }[] }[] | { rows: { xid: string }[] };
+        xid = (Array.isArray(begun) ? begun[1]?.rows[0]?.xid : begun.rows[0]?.xid) ?? undefined;
+        result = await work(t);
         await t.flush();
+        committing = true;
         await client.query('COMMIT');
         client.release();
-        t.committed();
-        // Announced only after the commit: a listener never sees a run finish that could still roll back.
-        for (const run of t.finished) this.emitter.emit('run-finished', run);
-        // With the listener up, NOTIFY tells every process, this one included.
-        if (!this.listening && (t.wrote.tasks || t.wrote.timers)) this.emitter.emit('work', t.wrote.timers);
-        return result;
+        return { result: result as T, t };
       } catch (error) {
         if (isConnectionError(error)) {
           client.release(error as Error);
+          // The work ran to the end and the server kept it: its result stands.
+          if (committing && xid !== undefined && (await this.committed(xid)))
+            return { result: result as T, t };
         } else {
           await client.query('ROLLBACK').catch(() => undefined);
           client.release();
@@ -430,6 +454,30 @@ export class PostgresStore implements Store {
         throw error;
       }
     });
+    t.committed();
+    // Announced only after the commit (a listener never sees a run finish that could still roll back),
+    // and outside the transaction's error handling: a listener that throws changes nothing.
+    try {
+      for (const run of t.finished) this.emitter.emit('run-finished', run);
+      // With the listener up, NOTIFY tells every process, this one included.
+      if (!this.listening && (t.wrote.tasks || t.wrote.timers)) this.emitter.emit('work', t.wrote.timers);
+    } catch {
+      // A listener's own failure is its business.
+    }
+    return result;
+  }
+
+  /** Whether a transaction whose COMMIT lost its connection did commit; asks until the server answers. */
+  private async committed(xid: string): Promise<boolean> {
+    for (;;) {
+      const { rows } = await this.withRetry(() =>
+        this.pool.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [xid]),
+      );
+      const status = rows[0]?.status;
+      if (status === 'committed') return true;
+      if (status !== 'in progress') return false;
+      await sleep(50);
+    }
   }
 
   private transaction(client: PgQueryable): PgRunTransaction {
@@ -786,7 +834,7 @@ export class PostgresStore implements Store {
     const { rows } = await t.query<TaskRow>(
       `WITH c AS (
          SELECT t.id FROM tasks t JOIN runs r ON r.id = t.run_id
-         WHERE t.id = ANY($1::bigint[]) AND t.lease_owner IS NULL FOR UPDATE OF t, r SKIP LOCKED
+         WHERE t.id = ANY($1::bigint[]) AND t.lease_owner IS NULL AND t.visible_at <= $4 FOR UPDATE OF r, t SKIP LOCKED
        )
        UPDATE tasks t SET lease_owner = $2, visible_at = $3, started_at = $4 FROM c WHERE t.id = c.id RETURNING t.*`,
       [ids, workerId, expires, now],
@@ -871,7 +919,7 @@ export class PostgresStore implements Store {
     const now = t.now;
     const { rows } = await t.query<TaskRow>(
       `SELECT t.* FROM tasks t JOIN runs r ON r.id = t.run_id
-       WHERE t.lease_owner IS NOT NULL AND t.visible_at <= $1 LIMIT 1000 FOR UPDATE OF t, r SKIP LOCKED`,
+       WHERE t.lease_owner IS NOT NULL AND t.visible_at <= $1 LIMIT 1000 FOR UPDATE OF r, t SKIP LOCKED`,
       [now],
     );
     if (rows.length === 0) return;
@@ -968,6 +1016,12 @@ export class PostgresStore implements Store {
       ).rows[0];
       if (!task) return false;
       await t.lock([task.run_id]);
+      // Read again under the run's lock: the lease may have been taken over meanwhile.
+      const still = await t.query('SELECT 1 FROM tasks WHERE id = $1 AND lease_owner = $2', [
+        id,
+        request.workerId,
+      ]);
+      if (still.rows.length === 0) return false;
       const st = new Statement();
       st.add(
         `UPDATE tasks SET lease_owner = NULL, visible_at = ${st.p(t.now + request.delayMs)}, started_at = NULL
@@ -1077,14 +1131,21 @@ export class PostgresStore implements Store {
     });
   }
 
-  private async completeBatch(
-    t: PgRunTransaction,
-    completions: TaskCompletion[],
-  ): Promise<CompletionResult[]> {
-    await t.lock(completions.map((c) => c.task.runId));
+  private async completeBatch(t: PgRunTransaction, all: TaskCompletion[]): Promise<CompletionResult[]> {
+    await t.lock(all.map((c) => c.task.runId));
+    // A completion sent twice in one batch counts once.
+    const key = (c: TaskCompletion) => `${c.task.id}\u0000${c.workerId}`;
+    const firsts = new Set<TaskCompletion>();
+    const keys = new Set<string>();
+    for (const c of all) {
+      if (keys.has(key(c))) continue;
+      keys.add(key(c));
+      firsts.add(c);
+    }
+    const completions = [...firsts];
     // The fencing check, the removal and the attempt's record in one statement: only the lease
     // holder's outcome counts.
-    const removed = await t.query<{ id: number }>(
+    const removed = await t.query<{ id: number; lease_owner: string }>(
       `WITH x AS (
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::text[], $9::bigint[], $10::text[])
            AS x(id, owner, run_id, attempt, kind, step_id, item, status, started_at, error)
@@ -1092,14 +1153,14 @@ export class PostgresStore implements Store {
        d AS (
          DELETE FROM tasks t USING x
          WHERE t.id = x.id AND t.lease_owner = x.owner AND t.run_id = x.run_id AND t.attempt = x.attempt
-         RETURNING t.id, t.started_at
+         RETURNING t.id, t.lease_owner, t.started_at
        ),
        a AS (
          INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at, error)
          SELECT x.run_id, x.kind, x.step_id, x.item, x.attempt, x.owner, x.status, COALESCE(x.started_at, d.started_at, $11), $11, x.error
-         FROM x JOIN d ON d.id = x.id
+         FROM x JOIN d ON d.id = x.id AND d.lease_owner = x.owner
        )
-       SELECT id FROM d`,
+       SELECT id, lease_owner FROM d`,
       [
         completions.map((c) => {
           const id = Number(c.task.id);
@@ -1117,10 +1178,12 @@ export class PostgresStore implements Store {
         t.now,
       ],
     );
-    const accepted = new Set(removed.rows.map((r) => String(r.id)));
+    // Keyed by task and owner: a stale worker completing the same task in the same batch as the lease
+    // holder must not pass.
+    const accepted = new Set(removed.rows.map((r) => `${r.id}\u0000${r.lease_owner}`));
     const results: CompletionResult[] = [];
-    for (const c of completions) {
-      if (!accepted.has(c.task.id)) {
+    for (const c of all) {
+      if (!firsts.has(c) || !accepted.has(key(c))) {
         results.push({ accepted: false, dispatched: [] });
         continue;
       }
@@ -1150,6 +1213,11 @@ export class PostgresStore implements Store {
       const locked = await t.query<{ id: string }>(
         'SELECT id FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED',
         [[...new Set(due.map((d) => d.run_id))]],
+      );
+      // Timers of runs that are gone (pruned by hand) would stay due for ever.
+      await t.query(
+        'DELETE FROM timers t WHERE t.id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id)',
+        [due.map((d) => d.id)],
       );
       if (locked.rows.length === 0) return 0;
       const fired = await t.query<{ id: number; run_id: string; step_id: string | null; kind: string }>(

@@ -168,7 +168,11 @@ export class SqliteStore implements Store {
     // Announced only after the commit: a listener never sees a run finish that could still roll back.
     const finished = this.writer.finished;
     this.writer.finished = [];
-    for (const run of finished) this.emitter.emit('run-finished', run);
+    try {
+      for (const run of finished) this.emitter.emit('run-finished', run);
+    } catch {
+      // A listener's own failure is its business: the write committed.
+    }
     return result;
   }
 
