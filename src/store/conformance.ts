@@ -418,6 +418,26 @@ export function storeConformance(
       expect(keyed.map((k) => k.run.id)).toContain(after[0]?.runId);
     });
 
+    test('concurrent submits with one idempotency key create one run', async () => {
+      const store = await open();
+      await register(store, graph('wf', [node('a')]));
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          store.createRun({ workflow: 'wf', input: 1, idempotencyKey: 'same' }),
+        ),
+      );
+      expect(new Set(results.map((r) => r.run.id)).size).toBe(1);
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(await store.listRuns({ workflow: 'wf' })).toHaveLength(1);
+      // A bad submit in the same burst fails alone.
+      const [good, bad] = await Promise.allSettled([
+        store.createRun({ workflow: 'wf', input: 2 }),
+        store.createRun({ workflow: 'nope', input: 3 }),
+      ]);
+      expect(good.status).toBe('fulfilled');
+      expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'WORKFLOW_NOT_FOUND' } });
+    });
+
     test('claims higher priority first', async () => {
       const store = await open();
       await register(store, graph('wf', [node('a')]));

@@ -144,10 +144,23 @@ function isConnectionError(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type CreateResult = { run: Run; created: boolean; dispatched: ClaimedTask[] };
+
+/** A run to create in the next group commit, its id chosen before the first try. */
+interface CreateOp {
+  kind: 'create';
+  request: NewRun;
+  id: string;
+  input: string;
+}
+
+/** A write of the next group commit: a completion or a new run. */
+type BatchOp = { kind: 'complete'; completion: TaskCompletion } | CreateOp;
+
 /** A write waiting for the next group commit. */
-interface PendingCompletion {
-  completion: TaskCompletion;
-  resolve: (value: CompletionResult) => void;
+interface PendingOp {
+  op: BatchOp;
+  resolve: (value: never) => void;
   reject: (error: unknown) => void;
 }
 
@@ -165,7 +178,7 @@ export class PostgresStore implements Store {
   private readonly latest = new Map<string, { id: string; at: number }>();
   /** Named statements, unless the server shares one session between connections (PGlite). */
   private namedStatements = true;
-  private pending: PendingCompletion[] = [];
+  private pending: PendingOp[] = [];
   private flushScheduled = false;
   /** Group commits in flight; more wait, so that under load batches grow instead of transactions. */
   private flushing = 0;
@@ -600,8 +613,7 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({ workflow: r.workflow, latest: toVersion(r), versions: r.versions }));
   }
 
-  async createRun(request: NewRun): Promise<{ run: Run; created: boolean; dispatched: ClaimedTask[] }> {
-    const tenant = request.tenant ?? 'default';
+  async createRun(request: NewRun): Promise<CreateResult> {
     const input = JSON.stringify(request.input === undefined ? null : request.input);
     if (input.length > this.maxPayloadBytes) {
       throw new BatonError(
@@ -614,27 +626,44 @@ export class PostgresStore implements Store {
     }
     // The id is chosen once: if a commit's acknowledgement is lost and the transaction is retried, the
     // retry finds the run it already created instead of creating a second one.
-    const id = newRunId(this.now());
-    return this.tx(async (t) => {
-      const already = await t.query<RunRow>(
-        request.idempotencyKey === undefined
-          ? 'SELECT * FROM runs WHERE id = $1'
-          : 'SELECT * FROM runs WHERE id = $1 OR (tenant = $2 AND idempotency_key = $3)',
-        request.idempotencyKey === undefined ? [id] : [id, tenant, request.idempotencyKey],
-      );
-      const existing = already.rows[0];
-      if (existing) {
-        if (existing.workflow !== request.workflow) {
+    return this.enqueue<CreateResult>({ kind: 'create', request, id: newRunId(this.now()), input });
+  }
+
+  /** Create runs in one transaction; idempotent per `(tenant, key)`, within the batch too. */
+  private async createMany(t: PgRunTransaction, creates: CreateOp[]): Promise<CreateResult[]> {
+    const tenantOf = (c: CreateOp) => c.request.tenant ?? 'default';
+    const keyOf = (c: CreateOp) =>
+      c.request.idempotencyKey === undefined ? undefined : `${tenantOf(c)}\u0000${c.request.idempotencyKey}`;
+    const keyed = creates.filter((c) => c.request.idempotencyKey !== undefined);
+    const found = await t.query<RunRow>(
+      `SELECT * FROM runs WHERE id = ANY($1::text[])
+         OR (tenant, idempotency_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+      [creates.map((c) => c.id), keyed.map(tenantOf), keyed.map((c) => c.request.idempotencyKey)],
+    );
+    const byId = new Map(found.rows.map((r) => [r.id, r]));
+    const byKey = new Map(
+      found.rows
+        .filter((r) => r.idempotency_key !== null)
+        .map((r) => [`${r.tenant}\u0000${r.idempotency_key}`, r]),
+    );
+    const inBatch = new Map<string, Run>();
+    const out: CreateResult[] = [];
+    for (const c of creates) {
+      const { request } = c;
+      const key = keyOf(c);
+      const existing = byId.get(c.id) ?? (key === undefined ? undefined : byKey.get(key));
+      const earlier = key === undefined ? undefined : inBatch.get(key);
+      const prior = existing ? toRun(existing) : earlier;
+      if (prior) {
+        if (prior.workflow !== request.workflow) {
           throw new BatonError(
             'IDEMPOTENCY_CONFLICT',
-            `idempotency key "${request.idempotencyKey}" already belongs to run ${existing.id} of workflow "${existing.workflow}"`,
-            {
-              hint: 'Use a key per submission',
-              details: { runId: existing.id, workflow: existing.workflow },
-            },
+            `idempotency key "${request.idempotencyKey}" already belongs to run ${prior.id} of workflow "${prior.workflow}"`,
+            { hint: 'Use a key per submission', details: { runId: prior.id, workflow: prior.workflow } },
           );
         }
-        return { run: toRun(existing), created: existing.id === id, dispatched: [] };
+        out.push({ run: prior, created: prior.id === c.id, dispatched: [] });
+        continue;
       }
       const version = request.versionId
         ? await this.versionOn(t.db, request.versionId)
@@ -644,42 +673,42 @@ export class PostgresStore implements Store {
           throw new BatonError(
             'VERSION_NOT_FOUND',
             `workflow version ${request.versionId} of "${request.workflow}" does not exist`,
-            {
-              hint: `List versions with \`baton workflows show ${request.workflow}\``,
-            },
+            { hint: `List versions with \`baton workflows show ${request.workflow}\`` },
           );
         }
         throw new BatonError('WORKFLOW_NOT_FOUND', `workflow "${request.workflow}" is not registered`, {
           hint: 'List workflows with `baton workflows list`',
         });
       }
-      try {
-        const { run, dispatched } = await t.createRun(
-          {
-            id,
-            workflow: request.workflow,
-            version,
-            input,
-            priority: request.priority ?? 0,
-            tenant,
-            ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
-            tags: request.tags ?? [],
-            ...(request.deadlineAt === undefined ? {} : { deadlineAt: request.deadlineAt }),
-            ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
-            ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
-          },
-          request.dispatchTo,
-        );
-        // Written now, inside the try: a unique violation here is the idempotency race below.
-        await t.flush();
-        return { run, created: true, dispatched };
-      } catch (error) {
-        // Two submits with the same key raced: the loser retries and finds the winner's run.
-        if ((error as { code?: string }).code === '23505')
-          throw Object.assign(new Error('idempotency race'), { code: '40001' });
-        throw error;
-      }
-    });
+      const { run, dispatched } = await t.createRun(
+        {
+          id: c.id,
+          workflow: request.workflow,
+          version,
+          input: c.input,
+          priority: request.priority ?? 0,
+          tenant: tenantOf(c),
+          ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+          tags: request.tags ?? [],
+          ...(request.deadlineAt === undefined ? {} : { deadlineAt: request.deadlineAt }),
+          ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
+          ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
+        },
+        request.dispatchTo,
+      );
+      out.push({ run, created: true, dispatched });
+      if (key !== undefined) inBatch.set(key, run);
+    }
+    try {
+      // Written now, inside the try: a unique violation here is the idempotency race below.
+      await t.flush();
+    } catch (error) {
+      // Two processes submitted with the same key at once: the loser retries and finds the winner's run.
+      if ((error as { code?: string }).code === '23505')
+        throw Object.assign(new Error('idempotency race'), { code: '40001' });
+      throw error;
+    }
+    return out;
   }
 
   async getRun(id: string): Promise<Run | undefined> {
@@ -1069,9 +1098,17 @@ export class PostgresStore implements Store {
   }
 
   completeTask(completion: TaskCompletion): Promise<CompletionResult> {
+    return this.enqueue<CompletionResult>({ kind: 'complete', completion });
+  }
+
+  /**
+   * Queue a write for the next group commit: completions and new runs that arrive in the same
+   * event-loop turn share one transaction, and none resolves before it commits.
+   */
+  private enqueue<T>(op: BatchOp): Promise<T> {
     if (this.closed) return Promise.reject(new BatonError('STORE_UNAVAILABLE', 'the store is closed'));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ completion, resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ op, resolve: resolve as (value: never) => void, reject });
       if (this.pending.length >= this.maxBatch) {
         void this.flush();
       } else if (!this.flushScheduled) {
@@ -1081,7 +1118,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** Commit every pending completion in one transaction, then acknowledge them. */
+  /** Commit every pending write in one transaction, then acknowledge them. */
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     if (this.flushing >= MAX_CONCURRENT_FLUSHES || this.pending.length === 0) return;
@@ -1098,13 +1135,13 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async commitBatch(batch: PendingCompletion[]): Promise<void> {
-    let results: CompletionResult[];
+  private async commitBatch(batch: PendingOp[]): Promise<void> {
+    let results: unknown[];
     try {
       results = await this.tx((t) =>
-        this.completeBatch(
+        this.runBatch(
           t,
-          batch.map((p) => p.completion),
+          batch.map((p) => p.op),
         ),
       );
     } catch (error) {
@@ -1113,13 +1150,11 @@ export class PostgresStore implements Store {
         for (const p of batch) p.reject(error);
         return;
       }
-      // The whole transaction rolled back, so nothing is written. Redo each completion in a transaction
-      // of its own, so one bad completion cannot fail its neighbours.
+      // The whole transaction rolled back, so nothing is written. Redo each write in a transaction of
+      // its own, so one bad write cannot fail its neighbours.
       for (const p of batch) {
         try {
-          p.resolve(
-            await this.tx((t) => this.completeBatch(t, [p.completion]).then((r) => r[0] as CompletionResult)),
-          );
+          p.resolve((await this.tx((t) => this.runBatch(t, [p.op])))[0] as never);
         } catch (error) {
           p.reject(error);
         }
@@ -1127,8 +1162,37 @@ export class PostgresStore implements Store {
       return;
     }
     batch.forEach((p, i) => {
-      p.resolve(results[i] as CompletionResult);
+      p.resolve(results[i] as never);
     });
+  }
+
+  /** Apply a batch of writes in one transaction; results in the batch's order. */
+  private async runBatch(t: PgRunTransaction, ops: BatchOp[]): Promise<unknown[]> {
+    const results: unknown[] = new Array(ops.length);
+    const completes: number[] = [];
+    const creates: number[] = [];
+    ops.forEach((op, i) => {
+      (op.kind === 'complete' ? completes : creates).push(i);
+    });
+    if (completes.length > 0) {
+      const done = await this.completeBatch(
+        t,
+        completes.map((i) => (ops[i] as { completion: TaskCompletion }).completion),
+      );
+      completes.forEach((i, j) => {
+        results[i] = done[j];
+      });
+    }
+    if (creates.length > 0) {
+      const made = await this.createMany(
+        t,
+        creates.map((i) => ops[i] as CreateOp),
+      );
+      creates.forEach((i, j) => {
+        results[i] = made[j];
+      });
+    }
+    return results;
   }
 
   private async completeBatch(t: PgRunTransaction, all: TaskCompletion[]): Promise<CompletionResult[]> {
