@@ -777,11 +777,10 @@ export class PostgresStore implements Store {
 
   async claimTasks(request: { workerId: string; limit: number; leaseMs: number }): Promise<ClaimedTask[]> {
     if (request.limit <= 0) return [];
-    const now = this.now();
-    // One read decides whether there is anything to do, so an idle poll costs one statement.
-    const first = await this.withRetry(() => this.candidates(this.pool, now, request.limit));
-    if (!first.expired && first.ready.length === 0) return [];
+    // One transaction whatever happens: a worker that loses the race for a task (every idle worker
+    // hears the same NOTIFY) costs one transaction, not a read and then a transaction.
     return this.tx(async (t) => {
+      const first = await this.candidates(t.db, t.now, request.limit);
       let ready = first.ready;
       if (first.expired) {
         await this.takeOverExpired(t);
@@ -794,7 +793,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** Whether leases expired, and each tenant's best ready tasks (walking tenants on an index). */
+
+  /** Whether leases expired, and each tenant's best ready tasks (walking tenants on an index), in one statement. */
   private async candidates(
     db: PgQueryable,
     now: number,
