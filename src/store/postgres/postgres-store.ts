@@ -793,7 +793,6 @@ export class PostgresStore implements Store {
     });
   }
 
-
   /** Whether leases expired, and each tenant's best ready tasks (walking tenants on an index), in one statement. */
   private async candidates(
     db: PgQueryable,
@@ -802,9 +801,9 @@ export class PostgresStore implements Store {
   ): Promise<{ expired: boolean; ready: ClaimCandidate[] }> {
     const { rows } = await db.query<{ expired: boolean } & ({ id: null } | ClaimCandidate)>(
       `WITH RECURSIVE ten AS (
-         (SELECT tenant FROM tasks WHERE lease_owner IS NULL AND visible_at <= $1 ORDER BY tenant LIMIT 1)
+         (SELECT tenant FROM tasks WHERE lease_owner IS NULL ORDER BY tenant LIMIT 1)
          UNION ALL
-         SELECT (SELECT tenant FROM tasks WHERE lease_owner IS NULL AND visible_at <= $1 AND tenant > ten.tenant ORDER BY tenant LIMIT 1)
+         SELECT (SELECT tenant FROM tasks WHERE lease_owner IS NULL AND tenant > ten.tenant ORDER BY tenant LIMIT 1)
            FROM ten WHERE ten.tenant IS NOT NULL
        )
        SELECT e.expired, c.* FROM (SELECT EXISTS (SELECT 1 FROM tasks WHERE lease_owner IS NOT NULL AND visible_at <= $1) AS expired) e

@@ -405,9 +405,15 @@ export class SqliteStore implements Store {
   /** Ready tasks in fair order (tenants take turns within a priority), within the concurrency limits. */
   private fairPick(now: number, limit: number): TaskRow[] {
     const candidates = this.q(
-      `SELECT t.* FROM (SELECT DISTINCT tenant FROM tasks WHERE lease_owner IS NULL AND visible_at <= @now) ten
-       JOIN tasks t ON t.id IN (SELECT id FROM tasks WHERE lease_owner IS NULL AND visible_at <= @now AND tenant = ten.tenant
-         ORDER BY priority DESC, visible_at LIMIT @limit)`,
+      // The tenants with unleased tasks, one index probe each (a loose index scan), then each one's best.
+      `WITH RECURSIVE ten(tenant) AS (
+         SELECT MIN(tenant) FROM tasks WHERE lease_owner IS NULL
+         UNION ALL
+         SELECT (SELECT MIN(tenant) FROM tasks WHERE lease_owner IS NULL AND tenant > ten.tenant) FROM ten WHERE ten.tenant IS NOT NULL
+       )
+       SELECT t.* FROM ten JOIN tasks t ON t.id IN (SELECT id FROM tasks WHERE lease_owner IS NULL AND visible_at <= @now
+         AND tenant = ten.tenant ORDER BY priority DESC, visible_at LIMIT @limit)
+       WHERE ten.tenant IS NOT NULL`,
     ).all({ now, limit }) as (TaskRow & ClaimCandidate)[];
     const ordered = fairOrder(candidates);
     const limitOf = (tenant: string) => tenantLimit(this.options.tenantConcurrency, tenant);
