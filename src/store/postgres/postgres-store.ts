@@ -438,16 +438,18 @@ export class PostgresStore implements Store {
     const { result, t } = await this.withRetry(async () => {
       const client = await this.connect();
       const t = this.transaction(client);
-      let xid: string | undefined;
+      let xid: { id: string; serverStarted: string } | undefined;
       let committing = false;
       let result: T | undefined;
       try {
         // READ COMMITTED whatever the server's default: each statement must see what committed before it
         // (the event and wait handshake depends on it).
+        type Begun = { rows: { xid: string; started: string }[] };
         const begun = (await client.query(
-          'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT txid_current()::text AS xid',
-        )) as unknown as { rows: { xid: string }[] }[] | { rows: { xid: string }[] };
-        xid = (Array.isArray(begun) ? begun[1]?.rows[0]?.xid : begun.rows[0]?.xid) ?? undefined;
+          'BEGIN ISOLATION LEVEL READ COMMITTED; SELECT txid_current()::text AS xid, pg_postmaster_start_time()::text AS started',
+        )) as unknown as Begun[] | Begun;
+        const row = Array.isArray(begun) ? begun[1]?.rows[0] : begun.rows[0];
+        if (row) xid = { id: row.xid, serverStarted: row.started };
         result = await work(t);
         await t.flush();
         committing = true;
@@ -480,15 +482,24 @@ export class PostgresStore implements Store {
     return result;
   }
 
-  /** Whether a transaction whose COMMIT lost its connection did commit; asks until the server answers. */
-  private async committed(xid: string): Promise<boolean> {
+  /**
+   * Whether a transaction whose COMMIT lost its connection did commit; asks until the server answers.
+   * Only while the server has not restarted: recovery may hand an id that never reached the disk to
+   * another transaction, so after a restart the answer would be about someone else. Then the work is
+   * run again, which every operation tolerates (a run's id is fixed, a completion is fenced).
+   */
+  private async committed(xid: { id: string; serverStarted: string }): Promise<boolean> {
     for (;;) {
       const { rows } = await this.withRetry(() =>
-        this.pool.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [xid]),
+        this.pool.query<{ status: string | null; started: string }>(
+          'SELECT txid_status($1::bigint) AS status, pg_postmaster_start_time()::text AS started',
+          [xid.id],
+        ),
       );
-      const status = rows[0]?.status;
-      if (status === 'committed') return true;
-      if (status !== 'in progress') return false;
+      const row = rows[0];
+      if (!row || row.started !== xid.serverStarted) return false;
+      if (row.status === 'committed') return true;
+      if (row.status !== 'in progress') return false;
       await sleep(50);
     }
   }
