@@ -87,22 +87,36 @@ type EventRow = [number, string, string | null, number | null, number | null, st
 
 const statementNames = new Map<string, string>();
 
+/**
+ * Add a notice for idle workers to a set sent at commit: `w` tasks are ready, `t` timers were written,
+ * `d:<ms>` tasks become ready then (a retry's backoff), so workers wake on time instead of at their poll.
+ * Only the earliest `d:` is kept.
+ */
+function addWorkNotice(notices: Set<string>, what: 'tasks' | 'timers', readyAt?: number): void {
+  if (what === 'timers') {
+    notices.add('t');
+    return;
+  }
+  if (readyAt === undefined) {
+    notices.add('w');
+    return;
+  }
+  const earlier = [...notices].find((n) => n.startsWith('d:'));
+  if (earlier !== undefined && Number(earlier.slice(2)) <= readyAt) return;
+  if (earlier !== undefined) notices.delete(earlier);
+  notices.add(`d:${readyAt}`);
+}
+
 /** Builds one statement out of writable CTEs; every CTE sees the rows as they were before the statement. */
 class Statement {
   readonly params: unknown[] = [];
   private readonly ctes: string[] = [];
   private returning = 'NULL::json AS leased';
-  private kept: string[] = [];
-  private readonly notify_ = new Set<string>();
+  private readonly notices = new Set<string>();
 
   p(value: unknown): string {
     this.params.push(value);
     return `$${this.params.length}`;
-  }
-
-  /** Reference a parameter in the final select, so it has a type even if no CTE uses it. */
-  keep(param: string, type: string): void {
-    this.kept.push(`${param}::${type}`);
   }
 
   add(sql: string): void {
@@ -115,29 +129,14 @@ class Statement {
     this.returning = `(SELECT json_agg(json_build_array(id, run_id, kind, step_id, item, attempt)) FROM leased WHERE lease_owner IS NOT NULL) AS leased`;
   }
 
-  /** Send this payload on the work channel at commit. */
-  notify(payload: string): void {
-    this.notify_.add(payload);
-  }
-
-  /**
-   * Tell idle workers everywhere, at commit: `w` tasks are ready, `t` timers were written, `d:<ms>`
-   * tasks become ready at that time (a retry's backoff), so workers wake then instead of at their poll.
-   */
+  /** Tell idle workers everywhere, at commit (see {@link addWorkNotice}). */
   notifyWork(what: 'tasks' | 'timers', readyAt?: number): void {
-    if (what === 'timers') this.notify_.add('t');
-    else if (readyAt === undefined) this.notify_.add('w');
-    else {
-      const earlier = [...this.notify_].find((n) => n.startsWith('d:'));
-      if (earlier === undefined || Number(earlier.slice(2)) > readyAt) {
-        if (earlier !== undefined) this.notify_.delete(earlier);
-        this.notify_.add(`d:${readyAt}`);
-      }
-    }
+    addWorkNotice(this.notices, what, readyAt);
   }
 
-  get empty(): boolean {
-    return this.ctes.length === 0 && this.notify_.size === 0;
+  /** Carry the notices staged writes collected. */
+  notifyAll(notices: Iterable<string>): void {
+    for (const n of notices) this.notices.add(n);
   }
 
   /**
@@ -158,9 +157,8 @@ class Statement {
   }
 
   text(): string {
-    const n = [...this.notify_].map((payload) => `, pg_notify('${WORK_CHANNEL}', '${payload}')`).join('');
-    const kept = this.kept.length ? `, ${this.kept.join(', ')}` : '';
-    return `${this.ctes.length ? `WITH ${this.ctes.join(',\n')} ` : ''}SELECT ${this.returning}${kept}${n}`;
+    const n = [...this.notices].map((payload) => `, pg_notify('${WORK_CHANNEL}', '${payload}')`).join('');
+    return `${this.ctes.length ? `WITH ${this.ctes.join(',\n')} ` : ''}SELECT ${this.returning}${n}`;
   }
 }
 
@@ -220,15 +218,7 @@ class PendingWrites {
   }
 
   notifyTasks(readyAt?: number): void {
-    if (readyAt === undefined) {
-      this.notify.add('w');
-      return;
-    }
-    const earlier = [...this.notify].find((n) => n.startsWith('d:'));
-    if (earlier === undefined || Number(earlier.slice(2)) > readyAt) {
-      if (earlier !== undefined) this.notify.delete(earlier);
-      this.notify.add(`d:${readyAt}`);
-    }
+    addWorkNotice(this.notify, 'tasks', readyAt);
   }
 
   /**
@@ -616,7 +606,7 @@ export class PgRunTransaction {
     });
     for (const tm of t.timers) p.timers.push([runId, tm.stepId, tm.kind, Math.ceil(tm.fireAt)]);
     if (t.timers.length > 0) {
-      p.notify.add('t');
+      addWorkNotice(p.notify, 'timers');
       this.wrote.timers = true;
     }
     for (const w of t.waits) p.waits.push([runId, w.stepId, w.key, Math.floor(w.since)]);
@@ -822,7 +812,7 @@ export class PgRunTransaction {
       );
     }
     if (p.history.length > 0) insertHistory(st, p.history as [string, ...EventRow][]);
-    for (const n of p.notify) st.notify(n);
+    st.notifyAll(p.notify);
     const result = await st.run<{ leased: [number, string, string, string, number, number][] | null }>(
       this.db,
     );
