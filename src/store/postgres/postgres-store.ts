@@ -1342,6 +1342,16 @@ export class PostgresStore implements Store {
       );
     }
     return this.tx(async (t) => {
+      const waitingOn = async () =>
+        (
+          await t.query<{ run_id: string }>(
+            'SELECT DISTINCT run_id FROM waits WHERE key = $1 AND since <= $2',
+            [key, t.now],
+          )
+        ).rows.map((w) => w.run_id);
+      // The waiting runs first, then the key's lock: the order in which a run reaching a wait takes them,
+      // so the two cannot deadlock (a run that starts waiting in between is locked after; rare, retried).
+      await t.lock(await waitingOn());
       // Taken by runs reaching a wait on this key too: either they see this event or it sees their wait.
       await t.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.event:${key}`]);
       const inserted = await t.query<{ id: number }>(
@@ -1349,15 +1359,12 @@ export class PostgresStore implements Store {
         [key, json, t.now],
       );
       const eventId = (inserted.rows[0] as { id: number }).id;
-      const waiting = await t.query<{ run_id: string }>(
-        'SELECT DISTINCT run_id FROM waits WHERE key = $1 AND since <= $2',
-        [key, t.now],
-      );
-      await t.lock(waiting.rows.map((w) => w.run_id));
+      const runIds = await waitingOn();
+      await t.lock(runIds);
       // Read again under the runs' locks: a wait may have ended meanwhile.
       const waits = await t.query<{ run_id: string; step_id: string }>(
         'SELECT run_id, step_id FROM waits WHERE key = $1 AND since <= $2 AND run_id = ANY($3::text[]) ORDER BY run_id, step_id',
-        [key, t.now, waiting.rows.map((w) => w.run_id)],
+        [key, t.now, runIds],
       );
       let woken = 0;
       for (const w of waits.rows) {
