@@ -81,5 +81,7 @@ export type {
   StoreOptions,
   TaskCompletion,
 } from './store/port.js';
+export type { PostgresStoreOptions } from './store/postgres/postgres-store.js';
+export { PostgresStore } from './store/postgres/postgres-store.js';
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
