@@ -1,0 +1,200 @@
+/**
+ * A fake Gemini upstream: `POST /v1beta/models/{model}:generateContent` and
+ * `:streamGenerateContent` (SSE with `alt=sse`, a JSON array without it), authenticated by
+ * `x-goog-api-key` or `?key=`, with Google-format errors. See fake-server.ts for recording and faults.
+ */
+import {
+  type AuthFailure,
+  type FakeServer,
+  type FakeServerOptions,
+  header,
+  type RecordedRequest,
+  type Responder,
+  startFakeServer,
+} from './fake-server.js';
+import { type RequestView, type ResolvedReply, type Script, Scripter, splitText } from './script.js';
+
+/** A running fake Gemini upstream. */
+export interface FakeGemini extends FakeServer {
+  /** Chooses the answers from now on (`undefined` restores the echo default). */
+  setScript(script: Script | undefined): void;
+}
+
+type Json = Record<string, unknown>;
+
+const route = /^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+/**
+ * Starts a fake Gemini upstream on 127.0.0.1; the API is at `${url}/v1beta`.
+ * @example
+ * const gemini = await startFakeGemini();
+ * gemini.setScript({ toolCalls: 'first-tool' });
+ */
+export async function startFakeGemini(options: FakeServerOptions = {}): Promise<FakeGemini> {
+  const scripter = new Scripter('gemini_call_');
+  let served = 0;
+  const server = await startFakeServer(
+    {
+      authenticate,
+      errorBody,
+      isStream: (request) =>
+        route.exec(request.path)?.[3] === 'streamGenerateContent' && request.query.alt === 'sse',
+      handle: async (request, respond) => {
+        const match = route.exec(request.path);
+        if (request.method !== 'POST' || !match) {
+          return respond.error(404, `Method not found: ${request.method} ${request.path}`);
+        }
+        const model = decodeURIComponent(match[2] ?? '');
+        return generate(request, respond, scripter, model, match[3] === 'streamGenerateContent', served++);
+      },
+    },
+    options,
+  );
+  return Object.assign(server, { setScript: (script: Script | undefined) => scripter.set(script) });
+}
+
+function authenticate(request: RecordedRequest, apiKeys: string[] | undefined): AuthFailure | undefined {
+  const key = header(request, 'x-goog-api-key') ?? request.query.key ?? '';
+  if (key === '') {
+    return {
+      status: 403,
+      message:
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+    };
+  }
+  if (apiKeys && !apiKeys.includes(key))
+    return { status: 400, message: 'API key not valid. Please pass a valid API key.' };
+  return undefined;
+}
+
+const statuses: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+const invalidKey = 'API key not valid. Please pass a valid API key.';
+
+/** Google's error body: `{ error: { code, message, status, details? } }`. */
+function errorBody(status: number, message: string): unknown {
+  const name = statuses[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION');
+  const error: Json = { code: status, message, status: name };
+  if (message === invalidKey) {
+    error.details = [
+      {
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: 'API_KEY_INVALID',
+        domain: 'googleapis.com',
+        metadata: { service: 'generativelanguage.googleapis.com' },
+      },
+    ];
+  }
+  return { error };
+}
+
+function view(body: Json): RequestView {
+  const contents = Array.isArray(body.contents) ? (body.contents as Json[]) : [];
+  const lastUser = [...contents].reverse().find((c) => c.role === 'user' || c.role === undefined);
+  const tools = (Array.isArray(body.tools) ? (body.tools as Json[]) : [])
+    .flatMap((t) => (Array.isArray(t.functionDeclarations) ? (t.functionDeclarations as Json[]) : []))
+    .filter((f) => typeof f.name === 'string')
+    .map((f) => ({ name: f.name as string, schema: f.parametersJsonSchema ?? f.parameters }));
+  const config = (body.generationConfig ?? {}) as Json;
+  const jsonSchema =
+    config.responseMimeType === 'application/json'
+      ? (config.responseJsonSchema ?? config.responseSchema ?? {})
+      : undefined;
+  return {
+    lastUserText: lastUser ? partsText(lastUser.parts) : '',
+    promptText: [
+      partsText((body.systemInstruction as Json | undefined)?.parts),
+      ...contents.map((c) => partsText(c.parts)),
+    ].join('\n'),
+    tools,
+    jsonSchema,
+  };
+}
+
+function partsText(parts: unknown): string {
+  if (!Array.isArray(parts)) return '';
+  return parts
+    .map((part) => (part && typeof part === 'object' && 'text' in part ? String(part.text) : ''))
+    .join('');
+}
+
+function usageMetadata(reply: ResolvedReply): Json {
+  const { usage } = reply;
+  const prompt = usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens;
+  const metadata: Json = {
+    promptTokenCount: prompt,
+    candidatesTokenCount: usage.outputTokens,
+    totalTokenCount: prompt + usage.outputTokens + usage.reasoningTokens,
+  };
+  // The real API leaves these out when they are zero.
+  if (usage.cachedInputTokens > 0) metadata.cachedContentTokenCount = usage.cachedInputTokens;
+  if (usage.reasoningTokens > 0) metadata.thoughtsTokenCount = usage.reasoningTokens;
+  return metadata;
+}
+
+async function generate(
+  request: RecordedRequest,
+  respond: Responder,
+  scripter: Scripter,
+  model: string,
+  streamed: boolean,
+  served: number,
+): Promise<void> {
+  const body = (request.body ?? {}) as Json;
+  if (!Array.isArray(body.contents))
+    return respond.error(400, '* GenerateContentRequest.contents: contents is not specified');
+  const reply = scripter.resolve(request, view(body));
+  const finishReason = reply.stop === 'length' ? 'MAX_TOKENS' : 'STOP';
+  const calls = reply.toolCalls.map((call) => ({ functionCall: { name: call.name, args: call.arguments } }));
+  const envelope = { modelVersion: model, responseId: `fake-response-${served}` };
+  const candidate = (parts: Json[], last: boolean) => ({
+    content: { role: 'model', parts },
+    ...(last ? { finishReason } : {}),
+    index: 0,
+  });
+
+  if (!streamed) {
+    const parts: Json[] = [
+      ...(reply.text !== '' || calls.length === 0 ? [{ text: reply.text }] : []),
+      ...calls,
+    ];
+    return respond.json(200, {
+      candidates: [candidate(parts, true)],
+      usageMetadata: usageMetadata(reply),
+      ...envelope,
+    });
+  }
+
+  // Each chunk is a whole GenerateContentResponse; function calls arrive whole, never split.
+  const pieces: Json[][] = reply.text !== '' ? splitText(reply.text).map((text) => [{ text }]) : [];
+  if (calls.length > 0) pieces.push(calls);
+  if (pieces.length === 0) pieces.push([{ text: '' }]);
+  const chunks = pieces.map((parts, i) => {
+    const last = i === pieces.length - 1;
+    return {
+      candidates: [candidate(parts, last)],
+      ...(last ? { usageMetadata: usageMetadata(reply) } : {}),
+      ...envelope,
+    };
+  });
+  if (request.query.alt === 'sse') {
+    const out = respond.stream('text/event-stream');
+    for (const chunk of chunks) await out.write(`data: ${JSON.stringify(chunk)}\r\n\r\n`);
+    out.end();
+    return;
+  }
+  const out = respond.stream('application/json; charset=UTF-8');
+  for (const [i, chunk] of chunks.entries())
+    await out.write(`${i === 0 ? '[' : ',\r\n'}${JSON.stringify(chunk)}`);
+  await out.write(']');
+  out.end();
+}
