@@ -173,6 +173,14 @@ export function tenantLimit(
   return option[tenant] ?? option['*'];
 }
 
+/** True when claims, not dispatch, decide who runs a run's tasks: a concurrency limit applies to it. */
+export function isLimited(
+  row: { tenant: string; concurrency_limit?: number | null },
+  option: number | Record<string, number> | undefined,
+): boolean {
+  return (row.concurrency_limit ?? null) !== null || tenantLimit(option, row.tenant) !== undefined;
+}
+
 /**
  * Fair claim order: higher priority first; within a priority, tenants take turns (each tenant's best
  * task, then each tenant's second…), so one tenant's backlog cannot starve another's runs.

@@ -10,22 +10,26 @@
  * @module
  */
 
-import { createHash } from 'node:crypto';
-import type {
-  MachineContext,
-  NewTask,
-  RunCommand,
-  RunSnapshot,
-  StepRecord,
-  Transition,
-} from '../../core/commands.js';
+import type { MachineContext, RunCommand, RunSnapshot, StepRecord, Transition } from '../../core/commands.js';
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
 import type { ClaimedTask, Graph, Run, RunStatus, WorkflowVersion } from '../../core/types.js';
-import { attemptStartedData, childDeadline, claimedTask, settledSteps, stepsVisibleTo } from '../claims.js';
+import { childDeadline, claimedTask, settledSteps, stepsVisibleTo } from '../claims.js';
 import { newRunId, newTraceId } from '../ids.js';
 import { type RunRow, type StepRow, toRun, toStepRecord } from '../rows.js';
+import {
+  attemptStartedRow,
+  childNotRegistered,
+  type DispatchTarget,
+  finishedStatus,
+  historyRows,
+  jsonOrNull,
+  planLeases,
+  runRowAfter,
+} from '../transition-plan.js';
 import type { PgQueryable, PgResult } from './postgres-driver.js';
+import { type PendingTask, PendingWrites } from './postgres-pending.js';
+import { addWorkNotice, type Statement } from './postgres-statement.js';
 
 /** A tasks row. */
 export interface TaskRow {
@@ -43,13 +47,6 @@ export interface TaskRow {
   lease_owner: string | null;
   takeovers: number;
   started_at: number | null;
-}
-
-/** Who gets successor tasks leased in the same transaction. */
-export interface DispatchTarget {
-  workerId: string;
-  limit: number;
-  leaseMs: number;
 }
 
 /** What the transaction needs from its store. */
@@ -72,203 +69,11 @@ export interface StepsCache {
 /** A runs row of this adapter. */
 type PgRunRow = RunRow & { rev?: number };
 
-/** The channel workers LISTEN on; the payload is `t` when timers were written. */
-export const WORK_CHANNEL = 'baton_work';
-
-const s = (json: unknown): string | null => (json === undefined ? null : JSON.stringify(json));
+const s = jsonOrNull;
 
 interface Loaded {
   row: RunRow;
   snapshot: RunSnapshot;
-}
-
-/** A history row without its run: at, type, step, item, attempt, data. */
-type EventRow = [number, string, string | null, number | null, number | null, string | null];
-
-const statementNames = new Map<string, string>();
-
-/**
- * Add a notice for idle workers to a set sent at commit: `w` tasks are ready, `t` timers were written,
- * `d:<ms>` tasks become ready then (a retry's backoff), so workers wake on time instead of at their poll.
- * Only the earliest `d:` is kept.
- */
-function addWorkNotice(notices: Set<string>, what: 'tasks' | 'timers', readyAt?: number): void {
-  if (what === 'timers') {
-    notices.add('t');
-    return;
-  }
-  if (readyAt === undefined) {
-    notices.add('w');
-    return;
-  }
-  const earlier = [...notices].find((n) => n.startsWith('d:'));
-  if (earlier !== undefined && Number(earlier.slice(2)) <= readyAt) return;
-  if (earlier !== undefined) notices.delete(earlier);
-  notices.add(`d:${readyAt}`);
-}
-
-/** Builds one statement out of writable CTEs; every CTE sees the rows as they were before the statement. */
-class Statement {
-  readonly params: unknown[] = [];
-  private readonly ctes: string[] = [];
-  private returning = 'NULL::json AS leased';
-  private readonly notices = new Set<string>();
-
-  p(value: unknown): string {
-    this.params.push(value);
-    return `$${this.params.length}`;
-  }
-
-  add(sql: string): void {
-    this.ctes.push(`w${this.ctes.length} AS (${sql})`);
-  }
-
-  /** The leased tasks this statement inserts, returned as `[[id, run_id, kind, step_id, item, attempt], …]`. */
-  returnLeased(sql: string): void {
-    this.ctes.push(`leased AS (${sql})`);
-    this.returning = `(SELECT json_agg(json_build_array(id, run_id, kind, step_id, item, attempt)) FROM leased WHERE lease_owner IS NOT NULL) AS leased`;
-  }
-
-  /** Tell idle workers everywhere, at commit (see {@link addWorkNotice}). */
-  notifyWork(what: 'tasks' | 'timers', readyAt?: number): void {
-    addWorkNotice(this.notices, what, readyAt);
-  }
-
-  /** Carry the notices staged writes collected. */
-  notifyAll(notices: Iterable<string>): void {
-    for (const n of notices) this.notices.add(n);
-  }
-
-  /**
-   * Run the statement. Statements of the same shape share a name, so each connection parses and plans
-   * a shape once (a transition's statement is a dozen CTEs: planning it cost as much as running it).
-   */
-  run<R = Record<string, unknown>>(db: PgQueryable & { named?: boolean }): Promise<PgResult<R>> {
-    const text = this.text();
-    // Off where one session serves every connection (PGlite): two connections would prepare one name.
-    if (db.named === false) return db.query<R>(text, this.params);
-    let name = statementNames.get(text);
-    if (name === undefined) {
-      name = `baton_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-      if (statementNames.size >= 2000) statementNames.clear();
-      statementNames.set(text, name);
-    }
-    return db.query<R>({ name, text, values: this.params });
-  }
-
-  text(): string {
-    const n = [...this.notices].map((payload) => `, pg_notify('${WORK_CHANNEL}', '${payload}')`).join('');
-    return `${this.ctes.length ? `WITH ${this.ctes.join(',\n')} ` : ''}SELECT ${this.returning}${n}`;
-  }
-}
-
-/** The claim of a task leased in a staged transition, built once the flush knows its id. */
-interface PendingClaim {
-  /** The array {@link PgRunTransaction.apply} returned, filled by the flush. */
-  target: ClaimedTask[];
-  task: NewTask;
-  leaseExpiresAt: number;
-  row: RunRow;
-  steps: ClaimedTask['steps'];
-  itemInputJson?: string;
-}
-
-/** A staged task row (in `TASK_COLUMNS` order). */
-interface PendingTask {
-  row: unknown[];
-  claim?: PendingClaim;
-}
-
-type Removal = { all: true } | { stepIds: string[] };
-
-/** Transitions staged for the next flush, many runs at once. */
-class PendingWrites {
-  /** Step rows by run and step: the last write of a step wins. */
-  readonly steps = new Map<string, unknown[]>();
-  /** Existing runs and how their row ends up. */
-  readonly runs = new Map<string, RunRow>();
-  /** Runs this flush inserts, as they end up. */
-  readonly newRuns = new Map<string, RunRow>();
-  readonly removals: { runId: string; table: 'tasks' | 'timers' | 'waits'; which: Removal }[] = [];
-  readonly items: unknown[][] = [];
-  readonly itemResults: unknown[][] = [];
-  readonly tasks: PendingTask[] = [];
-  readonly timers: unknown[][] = [];
-  readonly waits: unknown[][] = [];
-  readonly history: unknown[][] = [];
-  readonly notify = new Set<string>();
-
-  get empty(): boolean {
-    return (
-      this.steps.size === 0 &&
-      this.runs.size === 0 &&
-      this.newRuns.size === 0 &&
-      this.removals.length === 0 &&
-      this.items.length === 0 &&
-      this.itemResults.length === 0 &&
-      this.tasks.length === 0 &&
-      this.timers.length === 0 &&
-      this.waits.length === 0 &&
-      this.history.length === 0
-    );
-  }
-
-  remove(runId: string, table: 'tasks' | 'timers' | 'waits', which: Removal): void {
-    this.removals.push({ runId, table, which });
-  }
-
-  notifyTasks(readyAt?: number): void {
-    addWorkNotice(this.notify, 'tasks', readyAt);
-  }
-
-  /**
-   * True when the transition would touch, in the same statement, a row that a staged write touches
-   * too: removing a staged task, timer or wait, re-arming a wait whose removal is staged, or setting the
-   * result of a map item whose insert is staged. The staged writes must go out first.
-   */
-  clashes(runId: string, t: Transition): boolean {
-    const hits = (which: Removal, stepId: unknown) =>
-      'all' in which || which.stepIds.includes(stepId as string);
-    const staged = (rows: unknown[][], which: Removal) =>
-      rows.some((r) => r[0] === runId && hits(which, r[1]));
-    if (
-      t.removeTasks &&
-      this.tasks.some((x) => x.row[0] === runId && hits(t.removeTasks as Removal, x.row[2]))
-    )
-      return true;
-    if (t.removeTimers && staged(this.timers, t.removeTimers)) return true;
-    if (t.removeWaits && staged(this.waits, t.removeWaits)) return true;
-    if (t.waits.length > 0) {
-      for (const r of this.removals) {
-        if (r.runId === runId && r.table === 'waits' && t.waits.some((w) => hits(r.which, w.stepId)))
-          return true;
-      }
-    }
-    if (t.itemResults.length > 0 && this.items.some((i) => i[0] === runId)) return true;
-    return false;
-  }
-
-  /** The WHERE condition of this table's staged removals, or undefined if there are none. */
-  removalCondition(st: Statement, table: 'tasks' | 'timers' | 'waits'): string | undefined {
-    const mine = this.removals.filter((r) => r.table === table);
-    if (mine.length === 0) return undefined;
-    const all = mine.filter((r) => 'all' in r.which).map((r) => r.runId);
-    const pairs = mine.flatMap((r) => ('all' in r.which ? [] : r.which.stepIds.map((id) => [r.runId, id])));
-    const parts: string[] = [];
-    if (all.length > 0) parts.push(`run_id = ANY(${st.p(all)}::text[])`);
-    if (pairs.length > 0) {
-      parts.push(
-        `(run_id, step_id) IN (SELECT * FROM unnest(${st.p(pairs.map((x) => x[0]))}::text[], ${st.p(pairs.map((x) => x[1]))}::text[]))`,
-      );
-    }
-    return `(${parts.join(' OR ')})`;
-  }
-}
-
-/** Multi-row inserts through `unnest`, one array per column. */
-function unnest(st: Statement, columns: [string, string][], rows: unknown[][]): string {
-  const arrays = columns.map(([, type], i) => `${st.p(rows.map((r) => r[i] ?? null))}::${type}[]`);
-  return `SELECT * FROM unnest(${arrays.join(', ')}) AS x(${columns.map(([c]) => c).join(', ')})`;
 }
 
 /** One transaction of the Postgres adapter. Runs are locked as they are first touched. */
@@ -363,6 +168,16 @@ export class PgRunTransaction {
   private remember(row: RunRow, steps: Map<string, StepRecord>): void {
     const { input: _i, output: _o, ...run } = toRun({ ...row, input: 'null', output: null });
     this.loaded.set(row.id, { row, snapshot: { run, steps } });
+  }
+
+  /** A workflow version (cached by the store), read on this transaction's connection. */
+  version(id: string): Promise<WorkflowVersion | undefined> {
+    return this.deps.version(id);
+  }
+
+  /** A workflow's latest version, read on this transaction's connection. */
+  latestVersion(workflow: string): Promise<WorkflowVersion | undefined> {
+    return this.deps.latestVersion(workflow);
   }
 
   private async graphOf(versionId: string): Promise<Graph> {
@@ -472,27 +287,7 @@ export class PgRunTransaction {
     if (t.removeTasks) p.remove(runId, 'tasks', t.removeTasks);
     if (t.removeTimers) p.remove(runId, 'timers', t.removeTimers);
 
-    // Which new tasks this worker takes, so their step rows are written once, as running.
-    let granted = 0;
-    const leases = t.tasks.map((task) => {
-      const lease = dispatch !== undefined && task.delayMs === 0 && granted < dispatch.limit;
-      if (lease) granted++;
-      return lease;
-    });
-    const startedSteps = new Map<string, number>();
-    t.tasks.forEach((task, i) => {
-      if (leases[i] && task.kind === 'step') startedSteps.set(task.stepId, task.attempt);
-    });
-    const written = new Map<string, StepRecord>();
-    for (const plain of t.steps) {
-      const started = startedSteps.get(plain.stepId);
-      written.set(
-        plain.stepId,
-        started === undefined
-          ? plain
-          : { ...plain, status: 'running', attempt: started, startedAt: plain.startedAt ?? now },
-      );
-    }
+    const { leases, granted, startedSteps, written } = planLeases(t, dispatch, now);
     if (t.aggregateMap) {
       const { stepId, collect } = t.aggregateMap;
       const outputJson = await this.aggregateMap(runId, stepId, collect, t.itemResults);
@@ -525,38 +320,12 @@ export class PgRunTransaction {
     for (const i of t.itemResults)
       p.itemResults.push([runId, i.stepId, i.index, i.ok, i.outputJson, s(i.error)]);
 
-    let nextRow = row;
-    if (t.run) {
-      const u = t.run;
-      nextRow = {
-        ...row,
-        status: u.status ?? row.status,
-        phase: u.phase ?? row.phase,
-        error: u.error === undefined ? row.error : s(u.error ?? undefined),
-        output: u.outputJson ?? row.output,
-        started_at: u.startedAt ?? row.started_at,
-        finished_at: u.finishedAt ?? row.finished_at,
-      };
-    }
+    const nextRow = runRowAfter(row, t);
     // Every write to a run bumps its rev (see StepsCache); a run inserted by this flush is inserted as it ends up.
     if (p.newRuns.has(runId)) p.newRuns.set(runId, nextRow);
     else p.runs.set(runId, nextRow);
 
-    // A step this worker starts in this transaction was scheduled at this same instant: its
-    // `attempt-started` says so (`scheduled: true`), and a separate `step-scheduled` would repeat it.
-    for (const e of startedSteps.size === 0
-      ? t.events
-      : t.events.filter((e) => !(e.type === 'step-scheduled' && startedSteps.has(e.stepId as string)))) {
-      p.history.push([
-        runId,
-        e.at ?? now,
-        e.type,
-        e.stepId ?? null,
-        e.item ?? null,
-        e.attempt ?? null,
-        s(e.data),
-      ]);
-    }
+    for (const e of historyRows(t, startedSteps, now)) p.history.push([runId, ...e]);
 
     const after = new Map(snapshot.steps);
     for (const rec of written.values()) after.set(rec.stepId, rec);
@@ -584,12 +353,7 @@ export class PgRunTransaction {
       }
       p.history.push([
         runId,
-        now,
-        'attempt-started',
-        task.stepId || null,
-        task.item >= 0 ? task.item : null,
-        task.attempt,
-        attemptStartedData(task.kind, dispatch.workerId, task.kind === 'step' && task.attempt === 1),
+        ...attemptStartedRow(task, dispatch.workerId, now, task.kind === 'step' && task.attempt === 1),
       ]);
       const fromTransition = task.kind === 'item' && t.items?.stepId === task.stepId;
       p.tasks.push({
@@ -618,19 +382,7 @@ export class PgRunTransaction {
         ? await this.deps.version(child.version)
         : await this.deps.latestVersion(child.workflow);
       if (!version || version.workflow !== child.workflow) {
-        queue.push({
-          runId,
-          command: {
-            type: 'child-finished',
-            stepId: child.stepId,
-            childRunId: child.runId,
-            status: 'failed',
-            error: {
-              code: child.version ? 'VERSION_NOT_FOUND' : 'WORKFLOW_NOT_FOUND',
-              message: `child workflow ${child.version ?? child.workflow} is not registered`,
-            },
-          },
-        });
+        queue.push(childNotRegistered(runId, child));
         continue;
       }
       const childRow = newRunRow({
@@ -669,9 +421,8 @@ export class PgRunTransaction {
       this.revs.set(child.id, 0);
       this.remember(child, new Map());
     }
-    const status = t.run?.status;
-    if (status === 'succeeded' || status === 'failed' || status === 'cancelled')
-      this.finished.push({ id: runId, status });
+    const status = finishedStatus(t);
+    if (status) this.finished.push({ id: runId, status });
 
     for (const wait of t.waits) await this.deliverEarlyEvent(runId, wait, queue);
     for (const child of children) queue.push({ runId: child.id, command: { type: 'start' } });
@@ -684,139 +435,11 @@ export class PgRunTransaction {
     const p = this.pending;
     if (p.empty) return;
     this.pending = new PendingWrites();
-    const st = new Statement();
-    for (const table of ['tasks', 'timers', 'waits'] as const) {
-      const cond = p.removalCondition(st, table);
-      if (!cond) continue;
-      if (table === 'tasks') {
-        st.add(
-          `INSERT INTO attempts (run_id, kind, step_id, item, attempt, worker_id, status, started_at, finished_at)
-             SELECT run_id, kind, step_id, item, attempt, lease_owner, 'cancelled', COALESCE(started_at, ${this.now}), ${this.now}
-             FROM tasks WHERE ${cond} AND lease_owner IS NOT NULL`,
-        );
-      }
-      st.add(`DELETE FROM ${table} WHERE ${cond}`);
-    }
-    if (p.steps.size > 0) {
-      st.add(
-        `INSERT INTO steps (run_id, step_id, status, attempt, output, error, started_at, finished_at, seq, wait, map, compensation, compensation_attempt)
-         ${unnest(st, STEP_COLUMNS, [...p.steps.values()])}
-         ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, output = excluded.output,
-           error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at, seq = excluded.seq,
-           wait = excluded.wait, map = excluded.map, compensation = excluded.compensation, compensation_attempt = excluded.compensation_attempt`,
-      );
-    }
-    if (p.items.length > 0) {
-      st.add(
-        `INSERT INTO map_items (run_id, step_id, idx, input) ${unnest(
-          st,
-          [
-            ['run_id', 'text'],
-            ['step_id', 'text'],
-            ['idx', 'int'],
-            ['input', 'text'],
-          ],
-          p.items,
-        )}`,
-      );
-    }
-    if (p.itemResults.length > 0) {
-      st.add(
-        `UPDATE map_items m SET ok = x.ok, output = x.output, error = x.error FROM (${unnest(
-          st,
-          [
-            ['run_id', 'text'],
-            ['step_id', 'text'],
-            ['idx', 'int'],
-            ['ok', 'boolean'],
-            ['output', 'text'],
-            ['error', 'text'],
-          ],
-          p.itemResults,
-        )}) x WHERE m.run_id = x.run_id AND m.step_id = x.step_id AND m.idx = x.idx`,
-      );
-    }
-    if (p.runs.size > 0) {
-      st.add(
-        `UPDATE runs r SET status = x.status, phase = x.phase, error = x.error, output = x.output,
-           started_at = x.started_at, finished_at = x.finished_at, rev = r.rev + 1
-         FROM (${unnest(
-           st,
-           [
-             ['id', 'text'],
-             ['status', 'text'],
-             ['phase', 'text'],
-             ['error', 'text'],
-             ['output', 'text'],
-             ['started_at', 'bigint'],
-             ['finished_at', 'bigint'],
-           ],
-           [...p.runs.values()].map((r) => [
-             r.id,
-             r.status,
-             r.phase,
-             r.error,
-             r.output,
-             r.started_at,
-             r.finished_at,
-           ]),
-         )}) x WHERE r.id = x.id`,
-      );
-    }
-    if (p.newRuns.size > 0) {
-      st.add(
-        `INSERT INTO runs (${RUN_COLUMNS.map(([c]) => c).join(', ')}) ${unnest(
-          st,
-          RUN_COLUMNS,
-          [...p.newRuns.values()].map((row) => RUN_COLUMNS.map(([c]) => row[c])),
-        )}`,
-      );
-    }
-    const claims = p.tasks.filter((x) => x.claim !== undefined);
-    if (p.tasks.length > 0) {
-      const insert = `INSERT INTO tasks (${TASK_COLUMNS.map(([c]) => c).join(', ')}) ${unnest(
-        st,
-        TASK_COLUMNS,
-        p.tasks.map((x) => x.row),
-      )}`;
-      if (claims.length > 0)
-        st.returnLeased(`${insert} RETURNING id, run_id, kind, step_id, item, attempt, lease_owner`);
-      else st.add(insert);
-    }
-    if (p.timers.length > 0) {
-      st.add(
-        `INSERT INTO timers (run_id, step_id, kind, fire_at) ${unnest(
-          st,
-          [
-            ['run_id', 'text'],
-            ['step_id', 'text'],
-            ['kind', 'text'],
-            ['fire_at', 'bigint'],
-          ],
-          p.timers,
-        )}`,
-      );
-    }
-    if (p.waits.length > 0) {
-      st.add(
-        `INSERT INTO waits (run_id, step_id, key, since) ${unnest(
-          st,
-          [
-            ['run_id', 'text'],
-            ['step_id', 'text'],
-            ['key', 'text'],
-            ['since', 'bigint'],
-          ],
-          p.waits,
-        )} ON CONFLICT (run_id, step_id) DO UPDATE SET key = excluded.key, since = excluded.since`,
-      );
-    }
-    if (p.history.length > 0) insertHistory(st, p.history as [string, ...EventRow][]);
-    st.notifyAll(p.notify);
-    const result = await st.run<{ leased: [number, string, string, string, number, number][] | null }>(
-      this.db,
-    );
+    const result = await p
+      .statement(this.now)
+      .run<{ leased: [number, string, string, string, number, number][] | null }>(this.db);
     this.bumped(p.runs.keys());
+    const claims = p.tasks.filter((x) => x.claim !== undefined);
     if (claims.length > 0) await this.handOut(claims, result.rows[0]?.leased ?? []);
   }
 
@@ -982,79 +605,6 @@ export class PgRunTransaction {
     return { run: toRun(this.loaded.get(row.id)?.row as RunRow), dispatched };
   }
 }
-
-const STEP_COLUMNS: [string, string][] = [
-  ['run_id', 'text'],
-  ['step_id', 'text'],
-  ['status', 'text'],
-  ['attempt', 'int'],
-  ['output', 'text'],
-  ['error', 'text'],
-  ['started_at', 'bigint'],
-  ['finished_at', 'bigint'],
-  ['seq', 'int'],
-  ['wait', 'text'],
-  ['map', 'text'],
-  ['compensation', 'text'],
-  ['compensation_attempt', 'int'],
-];
-
-const TASK_COLUMNS: [string, string][] = [
-  ['run_id', 'text'],
-  ['kind', 'text'],
-  ['step_id', 'text'],
-  ['item', 'int'],
-  ['attempt', 'int'],
-  ['priority', 'int'],
-  ['tenant', 'text'],
-  ['concurrency_key', 'text'],
-  ['concurrency_limit', 'int'],
-  ['visible_at', 'bigint'],
-  ['lease_owner', 'text'],
-  ['started_at', 'bigint'],
-];
-
-const RUN_COLUMNS: [keyof RunRow & string, string][] = [
-  ['id', 'text'],
-  ['workflow', 'text'],
-  ['version_id', 'text'],
-  ['status', 'text'],
-  ['phase', 'text'],
-  ['input', 'text'],
-  ['priority', 'int'],
-  ['tenant', 'text'],
-  ['idempotency_key', 'text'],
-  ['parent_run_id', 'text'],
-  ['parent_step_id', 'text'],
-  ['depth', 'int'],
-  ['trace_id', 'text'],
-  ['tags', 'text'],
-  ['created_at', 'bigint'],
-  ['deadline_at', 'bigint'],
-  ['concurrency_key', 'text'],
-  ['concurrency_limit', 'int'],
-];
-
-/** Append history rows: run, at, type, step, item, attempt, data. */
-export function insertHistory(st: Statement, rows: [string, ...EventRow][]): void {
-  st.add(
-    `INSERT INTO history (run_id, at, type, step_id, item, attempt, data) ${unnest(
-      st,
-      [
-        ['run_id', 'text'],
-        ['at', 'bigint'],
-        ['type', 'text'],
-        ['step_id', 'text'],
-        ['item', 'int'],
-        ['attempt', 'int'],
-        ['data', 'text'],
-      ],
-      rows,
-    )}`,
-  );
-}
-
-export { Statement };
 
 /** Times are whole milliseconds in `bigint` columns; a computed one may carry a fraction. */
 function ceilOrNull(ms: number | null): number | null {

@@ -15,9 +15,20 @@ import type {
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
 import type { ClaimedTask, Graph, Run, RunStatus, TaskKind, WorkflowVersion } from '../../core/types.js';
-import { attemptStartedData, childDeadline, claimedTask, settledSteps, stepsVisibleTo } from '../claims.js';
+import { childDeadline, claimedTask, settledSteps, stepsVisibleTo } from '../claims.js';
 import { newRunId, newTraceId } from '../ids.js';
 import { type RunRow, type StepRow, toRun, toStepRecord } from '../rows.js';
+import {
+  attemptStartedRow,
+  childNotRegistered,
+  type DispatchTarget,
+  type EventRow,
+  finishedStatus,
+  historyRows,
+  jsonOrNull,
+  planLeases,
+  runRowAfter,
+} from '../transition-plan.js';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js';
 import { prepareStatements } from './sqlite-statements.js';
 
@@ -36,13 +47,6 @@ export interface TaskRow {
   started_at: number | null;
 }
 
-/** Who gets successor tasks leased in the same transaction. */
-export interface DispatchTarget {
-  workerId: string;
-  limit: number;
-  leaseMs: number;
-}
-
 interface Dependencies {
   now: () => number;
   random: () => number;
@@ -55,29 +59,10 @@ interface Dependencies {
   limited: (row: RunRow) => boolean;
 }
 
-const s = (json: unknown): string | null => (json === undefined ? null : JSON.stringify(json));
-
-/** A history row without its run and seq: at, type, step, item, attempt, data. */
-type EventRow = [number, string, string | null, number | null, number | null, string | null];
+const s = jsonOrNull;
 
 const MAX_EVENTS_PER_INSERT = 16;
 const MAX_CACHED_RUNS = 10_000;
-
-function attemptStartedEvent(
-  task: Pick<NewTask, 'kind' | 'stepId' | 'item' | 'attempt'>,
-  workerId: string,
-  now: number,
-  scheduled = false,
-): EventRow {
-  return [
-    now,
-    'attempt-started',
-    task.stepId || null,
-    task.item >= 0 ? task.item : null,
-    task.attempt,
-    attemptStartedData(task.kind, workerId, scheduled),
-  ];
-}
 
 /** The transactional command applier of the SQLite adapter. */
 export class SqliteRunWriter {
@@ -156,19 +141,9 @@ export class SqliteRunWriter {
 
   /** Keep the cached snapshot in step with what {@link write} just wrote. */
   private remember(row: RunRow, snap: RunSnapshot, t: Transition, merged: Map<string, StepRecord>): void {
-    let nextRow = row;
+    const nextRow = runRowAfter(row, t);
     let run = snap.run;
     if (t.run) {
-      const r = t.run;
-      nextRow = {
-        ...row,
-        status: r.status ?? row.status,
-        phase: r.phase ?? row.phase,
-        error: r.error === undefined ? row.error : s(r.error ?? undefined),
-        output: r.outputJson ?? row.output,
-        started_at: r.startedAt ?? row.started_at,
-        finished_at: r.finishedAt ?? row.finished_at,
-      };
       const { input: _i, output: _o, ...rest } = toRun({ ...nextRow, input: 'null', output: null });
       run = rest;
     }
@@ -256,28 +231,9 @@ export class SqliteRunWriter {
       if ('all' in t.removeWaits) st.deleteRunWaits.run(runId);
       else for (const id of t.removeWaits.stepIds) st.deleteStepWaits.run(runId, id);
     }
-    // Decide first which new tasks this worker takes, so their step rows are written once, as running.
-    const leases = t.tasks.map((task) => {
-      const lease = dispatch !== undefined && task.delayMs === 0;
-      return lease;
-    });
-    let granted = 0;
-    for (let i = 0; i < leases.length; i++) {
-      if (leases[i] && granted < (dispatch?.limit ?? 0)) granted++;
-      else leases[i] = false;
-    }
-    const startedSteps = new Map<string, number>();
-    t.tasks.forEach((task, i) => {
-      if (leases[i] && task.kind === 'step') startedSteps.set(task.stepId, task.attempt);
-    });
-    const written: StepRecord[] = [];
-    for (const plain of t.steps) {
-      const started = startedSteps.get(plain.stepId);
-      const rec: StepRecord =
-        started === undefined
-          ? plain
-          : { ...plain, status: 'running', attempt: started, startedAt: plain.startedAt ?? now };
-      written.push(rec);
+    const { leases, startedSteps, written: planned } = planLeases(t, dispatch, now);
+    const written = [...planned.values()];
+    for (const rec of written) {
       st.upsertStep.run(
         runId,
         rec.stepId,
@@ -322,13 +278,7 @@ export class SqliteRunWriter {
         runId,
       );
     }
-    // A step this worker starts in this transaction was scheduled at this same instant: its
-    // `attempt-started` says so (`scheduled: true`), and a separate `step-scheduled` would repeat it.
-    const events: EventRow[] = (
-      startedSteps.size === 0
-        ? t.events
-        : t.events.filter((e) => !(e.type === 'step-scheduled' && startedSteps.has(e.stepId as string)))
-    ).map((e) => [e.at ?? now, e.type, e.stepId ?? null, e.item ?? null, e.attempt ?? null, s(e.data)]);
+    const events = historyRows(t, startedSteps, now);
     const leased: ClaimedTask[] = [];
     let wake = false;
     let timerWritten = false;
@@ -352,7 +302,7 @@ export class SqliteRunWriter {
       );
       if (lease) {
         events.push(
-          attemptStartedEvent(task, dispatch.workerId, now, task.kind === 'step' && task.attempt === 1),
+          attemptStartedRow(task, dispatch.workerId, now, task.kind === 'step' && task.attempt === 1),
         );
         leased.push(this.claimed(Number(info.lastInsertRowid), runId, task, visibleAt, now, row, after));
       } else {
@@ -379,9 +329,8 @@ export class SqliteRunWriter {
       }
     }
     this.remember(row, snap, t, after);
-    const status = t.run?.status;
-    if (status === 'succeeded' || status === 'failed' || status === 'cancelled')
-      this.finished.push({ id: runId, status });
+    const status = finishedStatus(t);
+    if (status) this.finished.push({ id: runId, status });
     for (const child of t.children) this.createChild(row, child, now, queue);
     queue.push(...t.followUps);
     if (wake || timerWritten) this.deps.signalWork(timerWritten);
@@ -413,19 +362,7 @@ export class SqliteRunWriter {
       ? this.deps.version(child.version)
       : this.deps.latestVersion(child.workflow);
     if (!version || version.workflow !== child.workflow) {
-      queue.push({
-        runId: parent.id,
-        command: {
-          type: 'child-finished',
-          stepId: child.stepId,
-          childRunId: child.runId,
-          status: 'failed',
-          error: {
-            code: child.version ? 'VERSION_NOT_FOUND' : 'WORKFLOW_NOT_FOUND',
-            message: `child workflow ${child.version ?? child.workflow} is not registered`,
-          },
-        },
-      });
+      queue.push(childNotRegistered(parent.id, child));
       return;
     }
     this.st.insertRun.run(
@@ -564,7 +501,7 @@ export class SqliteRunWriter {
         this.invalidate(runId);
       }
     }
-    const [at, type, stepId, item, attempt, data] = attemptStartedEvent(task, workerId, now);
+    const [at, type, stepId, item, attempt, data] = attemptStartedRow(task, workerId, now);
     this.insertEventRaw(
       runId,
       at,

@@ -23,6 +23,7 @@ import type {
 import {
   type ClaimCandidate,
   fairOrder,
+  isLimited,
   lostTooOften,
   MAX_TAKEOVERS,
   pickWithinLimits,
@@ -49,6 +50,7 @@ import {
   toVersion,
   type VersionRow,
 } from '../rows.js';
+import { boundedJson, checkIdempotentRun, versionToRun } from '../store-errors.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SqliteRunWriter, type TaskRow } from './sqlite-commands.js';
 import type { SqliteDatabase } from './sqlite-driver.js';
@@ -125,9 +127,7 @@ export class SqliteStore implements Store {
       version: (id) => this.versionSync(id),
       latestVersion: (workflow) => this.latestSync(workflow),
       signalWork: (timers) => this.emitter.emit('work', timers),
-      limited: (row) =>
-        (row.concurrency_limit ?? null) !== null ||
-        tenantLimit(this.options.tenantConcurrency, row.tenant) !== undefined,
+      limited: (row) => isLimited(row, this.options.tenantConcurrency),
     });
   }
 
@@ -248,16 +248,7 @@ export class SqliteStore implements Store {
 
   async createRun(request: NewRun): Promise<{ run: Run; created: boolean; dispatched: ClaimedTask[] }> {
     const tenant = request.tenant ?? 'default';
-    const input = JSON.stringify(request.input === undefined ? null : request.input);
-    if (input.length > this.maxPayloadBytes) {
-      throw new BatonError(
-        'PAYLOAD_TOO_LARGE',
-        `run input of ${input.length} bytes exceeds the ${this.maxPayloadBytes}-byte limit`,
-        {
-          hint: 'Store large data elsewhere and pass a reference',
-        },
-      );
-    }
+    boundedJson('run input', request.input, this.maxPayloadBytes);
     return this.enqueue((now) => {
       if (request.idempotencyKey !== undefined) {
         const existing = this.q('SELECT * FROM runs WHERE tenant = ? AND idempotency_key = ?').get(
@@ -265,36 +256,14 @@ export class SqliteStore implements Store {
           request.idempotencyKey,
         ) as RunRow | undefined;
         if (existing) {
-          if (existing.workflow !== request.workflow) {
-            throw new BatonError(
-              'IDEMPOTENCY_CONFLICT',
-              `idempotency key "${request.idempotencyKey}" already belongs to run ${existing.id} of workflow "${existing.workflow}"`,
-              {
-                hint: 'Use a key per submission',
-                details: { runId: existing.id, workflow: existing.workflow },
-              },
-            );
-          }
+          checkIdempotentRun(request.idempotencyKey, existing, request.workflow);
           return { run: toRun(existing), created: false, dispatched: [] };
         }
       }
-      const version = request.versionId
-        ? this.versionSync(request.versionId)
-        : this.latestSync(request.workflow);
-      if (!version || version.workflow !== request.workflow) {
-        if (request.versionId) {
-          throw new BatonError(
-            'VERSION_NOT_FOUND',
-            `workflow version ${request.versionId} of "${request.workflow}" does not exist`,
-            {
-              hint: `List versions with \`baton workflows show ${request.workflow}\``,
-            },
-          );
-        }
-        throw new BatonError('WORKFLOW_NOT_FOUND', `workflow "${request.workflow}" is not registered`, {
-          hint: 'List workflows with `baton workflows list`',
-        });
-      }
+      const version = versionToRun(
+        request,
+        request.versionId ? this.versionSync(request.versionId) : this.latestSync(request.workflow),
+      );
       const { run, dispatched } = this.writer.createRun(
         {
           workflow: request.workflow,
@@ -676,13 +645,7 @@ export class SqliteStore implements Store {
   }
 
   async publishEvent(key: string, payload: unknown): Promise<{ woken: number }> {
-    const json = JSON.stringify(payload === undefined ? null : payload);
-    if (json.length > this.maxPayloadBytes) {
-      throw new BatonError(
-        'PAYLOAD_TOO_LARGE',
-        `event payload of ${json.length} bytes exceeds the ${this.maxPayloadBytes}-byte limit`,
-      );
-    }
+    const json = boundedJson('event payload', payload, this.maxPayloadBytes);
     return this.tx(() => {
       const now = this.now();
       const eventId = Number(
