@@ -9,16 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Baton } from '../src/runtime/baton.js';
-import {
-  holdState,
-  holdWorkflow,
-  KIDS,
-  kidsWorkflow,
-  kidWorkflow,
-  mapWorkflow,
-  napWorkflow,
-  seq10Workflow,
-} from './workflows.js';
+import { holdState, postgresBenchWorkflows } from './workflows.js';
 
 /** A message from the benchmark to a worker process. */
 export type ToWorker = { type: 'marks' } | { type: 'held' } | { type: 'stop' };
@@ -45,17 +36,10 @@ if (databaseUrl && send) {
   };
 
   const baton = await Baton.open({ databaseUrl });
-  for (const def of [
-    // An absolute time (not performance.now() alone) so that marks of one run taken in two processes compare.
-    seq10Workflow((runId, index) => {
-      marks.push([runId, index, performance.timeOrigin + performance.now()]);
-    }),
-    mapWorkflow,
-    napWorkflow(() => {}),
-    holdWorkflow,
-    kidWorkflow,
-    kidsWorkflow(KIDS),
-  ]) {
+  // An absolute time (not performance.now() alone) so that marks of one run taken in two processes compare.
+  for (const def of postgresBenchWorkflows((runId, index) => {
+    marks.push([runId, index, performance.timeOrigin + performance.now()]);
+  })) {
     await baton.register(def);
   }
   baton.store.onRunFinished((run) => {

@@ -31,15 +31,7 @@ import pg from 'pg';
 import { Baton } from '../src/runtime/baton.js';
 import { formatFigure, listFlag, percentile, print, sleep } from './common.js';
 import type { FromWorker, ToWorker } from './postgres-worker.js';
-import {
-  holdWorkflow,
-  KIDS,
-  kidsWorkflow,
-  kidWorkflow,
-  mapWorkflow,
-  napWorkflow,
-  seq10Workflow,
-} from './workflows.js';
+import { KIDS, postgresBenchWorkflows } from './workflows.js';
 
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/baton_bench';
 const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
@@ -312,16 +304,7 @@ async function withFleet(
 ): Promise<void> {
   await freshDatabase();
   const baton = await Baton.open({ databaseUrl });
-  for (const def of [
-    seq10Workflow(() => {}),
-    mapWorkflow,
-    napWorkflow(() => {}),
-    holdWorkflow,
-    kidWorkflow,
-    kidsWorkflow(KIDS),
-  ]) {
-    await baton.register(def);
-  }
+  for (const def of postgresBenchWorkflows()) await baton.register(def);
   const fleet = new Fleet();
   try {
     if (options.start !== false) await fleet.add(workers);

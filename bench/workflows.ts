@@ -85,3 +85,20 @@ export function kidsWorkflow(n: number): WorkflowDefinition {
   }
   return b.build();
 }
+
+/**
+ * Every workflow of the Postgres benchmark, as the bench process and each worker process register them
+ * (the same content hash, so runs submitted by one run on the others).
+ */
+export function postgresBenchWorkflows(
+  onStep: (runId: string, index: number) => void = () => {},
+): WorkflowDefinition[] {
+  return [
+    seq10Workflow(onStep),
+    mapWorkflow,
+    napWorkflow(() => {}),
+    holdWorkflow,
+    kidWorkflow,
+    kidsWorkflow(KIDS),
+  ];
+}

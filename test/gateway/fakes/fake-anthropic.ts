@@ -19,6 +19,7 @@ import {
   Scripter,
   splitInto,
   splitText,
+  textOf,
 } from './script.js';
 
 /** A running fake Anthropic upstream. */
@@ -91,19 +92,11 @@ function view(body: Json): RequestView {
   // Structured outputs: `output_format` (beta) or `output_config.format`.
   const format = (body.output_format ?? (body.output_config as Json | undefined)?.format) as Json | undefined;
   return {
-    lastUserText: lastUser ? blocksText(lastUser.content) : '',
-    promptText: [blocksText(body.system), ...messages.map((m) => blocksText(m.content))].join('\n'),
+    lastUserText: lastUser ? textOf(lastUser.content) : '',
+    promptText: [textOf(body.system), ...messages.map((m) => textOf(m.content))].join('\n'),
     tools,
     jsonSchema: format?.type === 'json_schema' ? (format.schema ?? {}) : undefined,
   };
-}
-
-function blocksText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((block) => (block && typeof block === 'object' && 'text' in block ? String(block.text) : ''))
-    .join('');
 }
 
 function stopReason(reply: ResolvedReply): string {

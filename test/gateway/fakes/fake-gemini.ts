@@ -12,7 +12,7 @@ import {
   type Responder,
   startFakeServer,
 } from './fake-server.js';
-import { type RequestView, type ResolvedReply, type Script, Scripter, splitText } from './script.js';
+import { type RequestView, type ResolvedReply, type Script, Scripter, splitText, textOf } from './script.js';
 
 /** A running fake Gemini upstream. */
 export interface FakeGemini extends FakeServer {
@@ -53,6 +53,8 @@ export async function startFakeGemini(options: FakeServerOptions = {}): Promise<
   return Object.assign(server, { setScript: (script: Script | undefined) => scripter.set(script) });
 }
 
+const invalidKey = 'API key not valid. Please pass a valid API key.';
+
 function authenticate(request: RecordedRequest, apiKeys: string[] | undefined): AuthFailure | undefined {
   const key = header(request, 'x-goog-api-key') ?? request.query.key ?? '';
   if (key === '') {
@@ -62,8 +64,7 @@ function authenticate(request: RecordedRequest, apiKeys: string[] | undefined): 
         "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
     };
   }
-  if (apiKeys && !apiKeys.includes(key))
-    return { status: 400, message: 'API key not valid. Please pass a valid API key.' };
+  if (apiKeys && !apiKeys.includes(key)) return { status: 400, message: invalidKey };
   return undefined;
 }
 
@@ -77,8 +78,6 @@ const statuses: Record<number, string> = {
   503: 'UNAVAILABLE',
   504: 'DEADLINE_EXCEEDED',
 };
-
-const invalidKey = 'API key not valid. Please pass a valid API key.';
 
 /** Google's error body: `{ error: { code, message, status, details? } }`. */
 function errorBody(status: number, message: string): unknown {
@@ -110,21 +109,14 @@ function view(body: Json): RequestView {
       ? (config.responseJsonSchema ?? config.responseSchema ?? {})
       : undefined;
   return {
-    lastUserText: lastUser ? partsText(lastUser.parts) : '',
+    lastUserText: lastUser ? textOf(lastUser.parts) : '',
     promptText: [
-      partsText((body.systemInstruction as Json | undefined)?.parts),
-      ...contents.map((c) => partsText(c.parts)),
+      textOf((body.systemInstruction as Json | undefined)?.parts),
+      ...contents.map((c) => textOf(c.parts)),
     ].join('\n'),
     tools,
     jsonSchema,
   };
-}
-
-function partsText(parts: unknown): string {
-  if (!Array.isArray(parts)) return '';
-  return parts
-    .map((part) => (part && typeof part === 'object' && 'text' in part ? String(part.text) : ''))
-    .join('');
 }
 
 function usageMetadata(reply: ResolvedReply): Json {

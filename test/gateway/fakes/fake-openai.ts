@@ -22,6 +22,7 @@ import {
   Scripter,
   splitInto,
   splitText,
+  textOf,
 } from './script.js';
 
 /** Options of {@link startFakeOpenAI}. */
@@ -110,7 +111,7 @@ function errorBody(status: number, message: string): unknown {
 
 function view(body: Json): RequestView {
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
-  const texts = messages.map((m) => contentText(m.content));
+  const texts = messages.map((m) => textOf(m.content));
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   const tools = (Array.isArray(body.tools) ? (body.tools as Json[]) : [])
     .map((t) => t.function as Json | undefined)
@@ -121,19 +122,11 @@ function view(body: Json): RequestView {
   if (format?.type === 'json_schema') jsonSchema = (format.json_schema as Json | undefined)?.schema ?? {};
   else if (format?.type === 'json_object') jsonSchema = {};
   return {
-    lastUserText: lastUser ? contentText(lastUser.content) : '',
+    lastUserText: lastUser ? textOf(lastUser.content) : '',
     promptText: texts.join('\n'),
     tools,
     jsonSchema,
   };
-}
-
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((part) => (part && typeof part === 'object' && 'text' in part ? String(part.text) : ''))
-    .join('');
 }
 
 function usageBody(usage: FakeUsage): Json {

@@ -145,6 +145,18 @@ function asObject(value: unknown): Record<string, unknown> {
 }
 
 /** The first 80 characters of a message, on one line. */
+/**
+ * The text of a message's content in any of the providers' shapes: a string, or an array of parts
+ * (OpenAI content parts, Anthropic blocks, Gemini parts) whose `text` fields are joined.
+ */
+export function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part) => (part && typeof part === 'object' && 'text' in part ? String(part.text) : ''))
+    .join('');
+}
+
 export function summarize(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 80 ? `${line.slice(0, 80)}…` : line;
