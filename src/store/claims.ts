@@ -11,11 +11,6 @@ import type { RunRow } from './rows.js';
 /** Lease expiries one attempt may survive before it counts as failed. */
 export const MAX_TAKEOVERS = 2;
 
-/** The `data` of an `attempt-started` history event, as JSON. */
-export function attemptStartedData(kind: string, workerId: string, scheduled = false): string {
-  return `{"workerId":${JSON.stringify(workerId)},"kind":"${kind}"${scheduled ? ',"scheduled":true' : ''}}`;
-}
-
 /**
  * The settled (succeeded or skipped) steps of a run, as a claimed task carries them: those in `only`
  * when given (see {@link stepsVisibleTo}), else all.

@@ -5,7 +5,6 @@
  * @module
  */
 import type { NewTask, RunCommand, StepRecord, Transition } from '../core/commands.js';
-import { attemptStartedData } from './claims.js';
 import type { RunRow } from './rows.js';
 
 /** Who gets successor tasks leased in the same transaction. */
@@ -91,7 +90,7 @@ export function attemptStartedRow(
     task.stepId || null,
     task.item >= 0 ? task.item : null,
     task.attempt,
-    attemptStartedData(task.kind, workerId, scheduled),
+    `{"workerId":${JSON.stringify(workerId)},"kind":"${task.kind}"${scheduled ? ',"scheduled":true' : ''}}`,
   ];
 }
 
