@@ -59,7 +59,10 @@ export class ProviderError extends BatonError {
   readonly retryAfterMs: number | undefined;
 
   constructor(code: ProviderErrorCode, message: string, options: ProviderErrorOptions = {}) {
-    super(code, message, { ...options, details: { target: options.target, status: options.status, ...asObject(options.details) } });
+    super(code, message, {
+      ...options,
+      details: { target: options.target, status: options.status, ...asObject(options.details) },
+    });
     this.target = options.target;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
@@ -80,7 +83,8 @@ function asObject(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
 }
 
-const CONTEXT_LENGTH_RE = /context[_ ]length|context window|maximum context|too many tokens|prompt is too long|input is too long|exceeds the maximum/i;
+const CONTEXT_LENGTH_RE =
+  /context[_ ]length|context window|maximum context|too many tokens|prompt is too long|input is too long|exceeds the maximum/i;
 
 /**
  * Types an upstream HTTP error by status and body. A 400 whose message speaks of the context
@@ -92,20 +96,47 @@ export function providerErrorFromStatus(
   options: { target?: string; retryAfter?: string | null; cause?: unknown } = {},
 ): ProviderError {
   const retryAfterMs = parseRetryAfter(options.retryAfter);
-  const base = { target: options.target, status, cause: options.cause, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  const base = {
+    target: options.target,
+    status,
+    cause: options.cause,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
   const where = options.target ? `${options.target} answered ${status}` : `upstream answered ${status}`;
   const text = `${where}: ${message}`;
-  if (status === 429) return new ProviderError('PROVIDER_RATE_LIMITED', text, { ...base, hint: 'The gateway retries after Retry-After and falls back; raise the provider quota if this persists' });
+  if (status === 429)
+    return new ProviderError('PROVIDER_RATE_LIMITED', text, {
+      ...base,
+      hint: 'The gateway retries after Retry-After and falls back; raise the provider quota if this persists',
+    });
   if (status === 408) return new ProviderError('PROVIDER_TIMEOUT', text, base);
   if (status >= 500) return new ProviderError('PROVIDER_UNAVAILABLE', text, base);
-  if (status === 401 || status === 403) return new ProviderError('PROVIDER_AUTH', text, { ...base, hint: "Check the provider's API key in the gateway config" });
-  if (status === 404) return new ProviderError('PROVIDER_NOT_FOUND', text, { ...base, hint: 'Check the upstream model name and the base URL of the target' });
-  if (CONTEXT_LENGTH_RE.test(message) || status === 413) return new ProviderError('CONTEXT_LENGTH_EXCEEDED', text, { ...base, hint: 'Shorten the conversation or route to a model with a larger context window' });
-  return new ProviderError('PROVIDER_REJECTED', text, { ...base, hint: 'The request is invalid for this provider; fix it rather than retrying' });
+  if (status === 401 || status === 403)
+    return new ProviderError('PROVIDER_AUTH', text, {
+      ...base,
+      hint: "Check the provider's API key in the gateway config",
+    });
+  if (status === 404)
+    return new ProviderError('PROVIDER_NOT_FOUND', text, {
+      ...base,
+      hint: 'Check the upstream model name and the base URL of the target',
+    });
+  if (CONTEXT_LENGTH_RE.test(message) || status === 413)
+    return new ProviderError('CONTEXT_LENGTH_EXCEEDED', text, {
+      ...base,
+      hint: 'Shorten the conversation or route to a model with a larger context window',
+    });
+  return new ProviderError('PROVIDER_REJECTED', text, {
+    ...base,
+    hint: 'The request is invalid for this provider; fix it rather than retrying',
+  });
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) to milliseconds; also reads `retry-after-ms`. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
@@ -114,16 +145,40 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
 }
 
 /** Types a failure that never got an HTTP status: timeouts and connection errors. */
-export function providerErrorFromException(err: unknown, target: string | undefined, timeoutMs?: number): ProviderError {
+export function providerErrorFromException(
+  err: unknown,
+  target: string | undefined,
+  timeoutMs?: number,
+): ProviderError {
   if (err instanceof ProviderError) return err;
   const e = err as { name?: string; code?: string; message?: string };
-  if (e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT') {
-    return new ProviderError('PROVIDER_TIMEOUT', `${target ?? 'upstream'} did not answer within ${timeoutMs ?? '?'} ms`, { target, cause: err, hint: "Raise the target's timeoutMs if the model is slow, or route to a faster one" });
+  if (
+    e?.name === 'TimeoutError' ||
+    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e?.code === 'UND_ERR_BODY_TIMEOUT'
+  ) {
+    return new ProviderError(
+      'PROVIDER_TIMEOUT',
+      `${target ?? 'upstream'} did not answer within ${timeoutMs ?? '?'} ms`,
+      {
+        target,
+        cause: err,
+        hint: "Raise the target's timeoutMs if the model is slow, or route to a faster one",
+      },
+    );
   }
   if (e?.name === 'SyntaxError') {
-    return new ProviderError('PROVIDER_BAD_RESPONSE', `${target ?? 'upstream'} sent a malformed answer: ${e.message}`, { target, cause: err });
+    return new ProviderError(
+      'PROVIDER_BAD_RESPONSE',
+      `${target ?? 'upstream'} sent a malformed answer: ${e.message}`,
+      { target, cause: err },
+    );
   }
-  return new ProviderError('PROVIDER_CONNECTION', `${target ?? 'upstream'} could not be reached: ${e?.message ?? String(err)}`, { target, cause: err, hint: "Check the target's base URL and that the server is up" });
+  return new ProviderError(
+    'PROVIDER_CONNECTION',
+    `${target ?? 'upstream'} could not be reached: ${e?.message ?? String(err)}`,
+    { target, cause: err, hint: "Check the target's base URL and that the server is up" },
+  );
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -165,12 +220,36 @@ const OPENAI_TYPE: Record<number, string> = {
 };
 
 /** The OpenAI error body for any error; unknown errors become `INTERNAL` without leaking their message. */
-export function openAIErrorBody(err: unknown): { status: number; body: { error: { message: string; type: string; param: string | null; code: string; details?: unknown } } } {
+export function openAIErrorBody(err: unknown): {
+  status: number;
+  body: { error: { message: string; type: string; param: string | null; code: string; details?: unknown } };
+} {
   if (err instanceof BatonError) {
     const status = httpStatusOf(err.code);
-    return { status, body: { error: { message: err.message, type: OPENAI_TYPE[status] ?? 'api_error', param: null, code: err.code, ...(err.details === undefined ? {} : { details: err.details }) } } };
+    return {
+      status,
+      body: {
+        error: {
+          message: err.message,
+          type: OPENAI_TYPE[status] ?? 'api_error',
+          param: null,
+          code: err.code,
+          ...(err.details === undefined ? {} : { details: err.details }),
+        },
+      },
+    };
   }
-  return { status: 500, body: { error: { message: 'internal gateway error; see the gateway log', type: 'api_error', param: null, code: 'INTERNAL' } } };
+  return {
+    status: 500,
+    body: {
+      error: {
+        message: 'internal gateway error; see the gateway log',
+        type: 'api_error',
+        param: null,
+        code: 'INTERNAL',
+      },
+    },
+  };
 }
 
 /** A gateway policy refused the request (key, model, budget, rate limit, request shape). */

@@ -45,7 +45,10 @@ export interface ToolDefinition {
 export type ResponseFormat =
   | { type: 'text' }
   | { type: 'json_object' }
-  | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean } };
+  | {
+      type: 'json_schema';
+      json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean };
+    };
 
 /** A chat-completions request. `model` is a route alias or a `provider/model` target. */
 export interface ChatRequest {
@@ -95,7 +98,12 @@ export interface ChatResponse {
   object: 'chat.completion';
   created: number;
   model: string;
-  choices: Array<{ index: number; message: AssistantMessage; finish_reason: FinishReason; [field: string]: unknown }>;
+  choices: Array<{
+    index: number;
+    message: AssistantMessage;
+    finish_reason: FinishReason;
+    [field: string]: unknown;
+  }>;
   usage?: WireUsage;
   [field: string]: unknown;
 }
@@ -116,7 +124,12 @@ export interface ChatChunk {
   model: string;
   choices: Array<{
     index: number;
-    delta: { role?: 'assistant'; content?: string | null; tool_calls?: ToolCallDelta[]; refusal?: string | null };
+    delta: {
+      role?: 'assistant';
+      content?: string | null;
+      tool_calls?: ToolCallDelta[];
+      refusal?: string | null;
+    };
     finish_reason: FinishReason;
     [field: string]: unknown;
   }>;

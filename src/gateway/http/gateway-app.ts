@@ -1,0 +1,156 @@
+/**
+ * The gateway's OpenAI-compatible HTTP surface: `POST /v1/chat/completions` (streamed and not),
+ * `POST /v1/embeddings`, `GET /v1/models`, authenticated by virtual key. It translates HTTP to
+ * {@link Gateway} calls and errors to the OpenAI error format (Baton's code in `code`); every
+ * decision is the gateway's, so HTTP callers get exactly the policies in-process callers get.
+ * @module
+ */
+
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { BatonError } from '../../core/errors.js';
+import { GatewayError, openAIErrorBody } from '../errors.js';
+import type { CallMeta, Gateway, GatewayStream } from '../gateway.js';
+
+/** Options of {@link createGatewayApp}. */
+export interface GatewayAppOptions {
+  /**
+   * Largest request body accepted.
+   * @defaultValue the gateway config's `maxRequestBytes`
+   */
+  maxRequestBytes?: number;
+}
+
+const encoder = new TextEncoder();
+const DONE = encoder.encode('data: [DONE]\n\n');
+
+/** Builds the Hono app serving the gateway. Mount it under a server, or serve it alone. */
+export function createGatewayApp(gateway: Gateway, options: GatewayAppOptions = {}): Hono {
+  const maxBytes = options.maxRequestBytes ?? gateway.config.maxRequestBytes;
+  const app = new Hono();
+
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) =>
+    errorResponse(
+      c,
+      new GatewayError('ROUTE_NOT_FOUND', `no such endpoint: ${c.req.method} ${c.req.path}`, {
+        hint: 'The gateway serves POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models',
+      }),
+    ),
+  );
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.get('/v1/models', async (c) => {
+    const data = await gateway.models(callContext(c));
+    return c.json({ object: 'list', data });
+  });
+
+  app.post('/v1/chat/completions', async (c) => {
+    const body = await readJson(c, maxBytes);
+    const context = callContext(c);
+    if (isStream(body)) {
+      const stream = await gateway.chatStream(body, context);
+      return sseResponse(stream);
+    }
+    const { response, meta } = await gateway.chat(body, context);
+    return c.json(response, 200, metaHeaders(meta));
+  });
+
+  app.post('/v1/embeddings', async (c) => {
+    const body = await readJson(c, maxBytes);
+    const { response, meta } = await gateway.embed(body, callContext(c));
+    return c.json(response, 200, metaHeaders(meta));
+  });
+
+  return app;
+}
+
+function callContext(c: Context): { apiKey?: string; signal: AbortSignal } {
+  const auth = c.req.header('authorization');
+  const apiKey = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : c.req.header('x-api-key');
+  return { ...(apiKey ? { apiKey } : {}), signal: c.req.raw.signal };
+}
+
+function isStream(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
+}
+
+async function readJson(c: Context, maxBytes: number): Promise<unknown> {
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(declared, maxBytes);
+  const text = await c.req.text();
+  if (text.length > maxBytes && Buffer.byteLength(text) > maxBytes)
+    throw tooLarge(Buffer.byteLength(text), maxBytes);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new GatewayError('INVALID_REQUEST', `the body is not valid JSON: ${(err as Error).message}`, {
+      hint: 'Send a JSON body with Content-Type: application/json',
+    });
+  }
+}
+
+function tooLarge(bytes: number, maxBytes: number): GatewayError {
+  return new GatewayError(
+    'PAYLOAD_TOO_LARGE',
+    `the body is ${bytes} bytes; the gateway accepts at most ${maxBytes}`,
+    { hint: 'Send less context, or raise gateway.maxRequestBytes' },
+  );
+}
+
+function errorResponse(c: Context, err: unknown): Response {
+  const { status, body } = openAIErrorBody(err);
+  const headers: Record<string, string> = {};
+  const retryAfterMs = err instanceof GatewayError ? err.retryAfterMs : undefined;
+  if (retryAfterMs !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  if (!(err instanceof BatonError)) console.error('baton gateway: unexpected error', err);
+  return c.json(body, status as 400, headers);
+}
+
+function metaHeaders(meta: CallMeta): Record<string, string> {
+  return {
+    'x-baton-request-id': meta.id,
+    'x-baton-route': meta.route,
+    'x-baton-target': meta.target ?? '',
+    'x-baton-cost-usd': String(meta.costUsd),
+    'x-baton-cache': meta.cacheHit ? 'hit' : 'miss',
+    'x-baton-offline': String(meta.offline),
+  };
+}
+
+/** Server-Sent Events in OpenAI's format; a failure mid-stream is an `error` event and no `[DONE]`. */
+function sseResponse(stream: GatewayStream): Response {
+  const iterator = stream[Symbol.asyncIterator]();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await iterator.next();
+        if (next.done) {
+          controller.enqueue(DONE);
+          controller.close();
+        } else {
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
+        }
+      } catch (err) {
+        controller.enqueue(encoder.encode(`data: ${JSON.stringify(openAIErrorBody(err).body)}\n\n`));
+        controller.close();
+      }
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-baton-route': stream.route,
+      'x-baton-target': stream.target,
+      'x-baton-cache': stream.cacheHit ? 'hit' : 'miss',
+      'x-baton-offline': String(stream.offline),
+    },
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * Budgets per key, tenant and run. Before a call, its estimated cost is reserved in every scope
+ * that has a budget; a call whose reservation would cross any limit fails with `BUDGET_EXCEEDED`
+ * before anything is sent. After the call, the reservation is settled with the actual cost, which
+ * is written to the ledger in batches.
+ *
+ * Limits of the design, stated: spend is summed in this process and re-read from the ledger every
+ * `refreshMs`, so several gateway processes sharing one ledger can together overshoot a budget by
+ * what they spend in that interval; and a call without `max_tokens` reserves the configured default
+ * output, so one call can overshoot by its excess over that estimate.
+ * @module
+ */
+import { GatewayError } from '../errors.js';
+import { periodStart } from '../ledger/periods.js';
+import type { BudgetPeriod, SpendEntry, SpendScope } from '../ledger/port.js';
+
+/** The part of the ledger budgets need. */
+export interface SpendLedger {
+  spentSince(scope: SpendScope, scopeId: string, since: number): Promise<number>;
+  recordSpend(entries: SpendEntry[]): Promise<void>;
+}
+
+/** A scope's budget limits: `{ period: 'month', usd: 50 }`. */
+export interface BudgetClaim {
+  scope: SpendScope;
+  id: string;
+  limits: ReadonlyArray<{ period: BudgetPeriod; usd: number }>;
+}
+
+/** A reservation held for one call. */
+export interface BudgetReservation {
+  /** Replaces the reservation with the actual cost (0 when nothing was billed). Idempotent. */
+  settle(actualUsd: number): void;
+}
+
+interface Account {
+  loaded: Promise<void>;
+  since: number;
+  fromLedger: number;
+  /** Settled here and not yet confirmed written. */
+  unflushed: number;
+  reserved: number;
+  loadedAt: number;
+}
+
+const NOTHING: BudgetReservation = { settle() {} };
+
+/** Reserves and settles budget; one per gateway. */
+export class Budgets {
+  readonly #ledger: SpendLedger;
+  readonly #now: () => number;
+  readonly #refreshMs: number;
+  readonly #accounts = new Map<string, Account>();
+  #queue: SpendEntry[] = [];
+  #flushing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ledger: SpendLedger, options: { now?: () => number; refreshMs?: number } = {}) {
+    this.#ledger = ledger;
+    this.#now = options.now ?? Date.now;
+    this.#refreshMs = options.refreshMs ?? 5_000;
+  }
+
+  /**
+   * Reserves `estimateUsd` in every claimed scope, or nowhere.
+   * @throws GatewayError `BUDGET_EXCEEDED` naming the scope, period, limit and what is spent
+   */
+  async reserve(claims: readonly BudgetClaim[], estimateUsd: number): Promise<BudgetReservation> {
+    const now = this.#now();
+    const accounts: Account[] = [];
+    for (const claim of claims) {
+      for (const limit of claim.limits) {
+        const account = await this.#account(claim.scope, claim.id, limit.period, now);
+        const spent = account.fromLedger + account.unflushed;
+        if (spent + account.reserved + estimateUsd > limit.usd || spent >= limit.usd) {
+          throw new GatewayError(
+            'BUDGET_EXCEEDED',
+            `${claim.scope} ${claim.id} would exceed its ${limit.period} budget of $${limit.usd}: $${round(spent)} spent, $${round(account.reserved)} reserved by calls in flight, this call needs up to $${round(estimateUsd)}`,
+            {
+              hint:
+                limit.period === 'total'
+                  ? 'Raise the budget or stop here'
+                  : `Wait for the next ${limit.period}, lower max_tokens, or raise the budget`,
+              details: {
+                scope: claim.scope,
+                id: claim.id,
+                period: limit.period,
+                limitUsd: limit.usd,
+                spentUsd: spent,
+                reservedUsd: account.reserved,
+                estimateUsd,
+              },
+            },
+          );
+        }
+        accounts.push(account);
+      }
+    }
+    if (accounts.length === 0 && claims.length === 0) return NOTHING;
+    for (const account of accounts) account.reserved += estimateUsd;
+    let settled = false;
+    return {
+      settle: (actualUsd: number) => {
+        if (settled) return;
+        settled = true;
+        for (const account of accounts) {
+          account.reserved -= estimateUsd;
+          account.unflushed += actualUsd;
+        }
+        if (actualUsd > 0) {
+          const at = this.#now();
+          for (const claim of claims)
+            this.#queue.push({ scope: claim.scope, scopeId: claim.id, at, usd: actualUsd });
+          this.#schedule();
+        }
+      },
+    };
+  }
+
+  async #account(scope: SpendScope, id: string, period: BudgetPeriod, now: number): Promise<Account> {
+    const since = periodStart(period, now);
+    const key = `${scope}\u0000${id}\u0000${period}`;
+    let account = this.#accounts.get(key);
+    if (!account || account.since !== since) {
+      account = {
+        loaded: Promise.resolve(),
+        since,
+        fromLedger: 0,
+        unflushed: 0,
+        reserved: account?.since === since ? account.reserved : 0,
+        loadedAt: now,
+      };
+      const fresh = account;
+      fresh.loaded = this.#reload(fresh, scope, id);
+      this.#accounts.set(key, fresh);
+    } else if (now - account.loadedAt > this.#refreshMs) {
+      account.loadedAt = now;
+      account.loaded = this.#reload(account, scope, id);
+    }
+    await account.loaded;
+    return account;
+  }
+
+  async #reload(account: Account, scope: SpendScope, id: string): Promise<void> {
+    // What was settled before this point is written by the flush, so the ledger's sum includes it.
+    // Spend settled during the flush may be counted twice until the next reload: the safe side.
+    const unflushedBefore = account.unflushed;
+    await this.flush();
+    const fromLedger = await this.#ledger.spentSince(scope, id, account.since);
+    account.fromLedger = fromLedger;
+    account.unflushed -= unflushedBefore;
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#flushing) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.flush().catch(() => undefined);
+    }, 50);
+    this.#timer.unref();
+  }
+
+  /** Writes settled spend to the ledger now. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#flushing = this.#ledger.recordSpend(batch).catch((err: unknown) => {
+      // Keep the spend rather than lose it: it is retried with the next batch.
+      this.#queue = batch.concat(this.#queue);
+      throw err;
+    });
+    try {
+      await this.#flushing;
+    } finally {
+      this.#flushing = undefined;
+      if (this.#queue.length > 0) this.#schedule();
+    }
+  }
+
+  /** Flushes and stops the timer. */
+  async close(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+  }
+}
+
+function round(usd: number): string {
+  return usd.toFixed(usd < 0.01 ? 6 : 4);
+}

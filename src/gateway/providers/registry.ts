@@ -1,0 +1,99 @@
+/**
+ * Builds the configured providers. The offline provider always exists (it needs nothing), so a
+ * fresh install answers from it when no key is configured. With `cassettes`, every provider is
+ * wrapped to record its exchanges to, or replay them from, `<dir>/<provider>.json`.
+ * @module
+ */
+import { join } from 'node:path';
+import { BatonError } from '../../core/errors.js';
+import { type ProviderConfig, resolveSecret } from '../config.js';
+import { createAnthropicProvider, createGeminiProvider } from './ai-sdk/index.js';
+import { createCassetteProvider } from './cassette/index.js';
+import { createOfflineProvider } from './offline/index.js';
+import { createOpenAICompatibleProvider } from './openai-compatible.js';
+import type { Provider } from './provider.js';
+
+/** Record or replay every provider's exchanges. */
+export interface CassetteSettings {
+  dir: string;
+  mode: 'record' | 'replay' | 'auto';
+}
+
+/** Creates one provider from its config. */
+export function createProvider(
+  name: string,
+  config: ProviderConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Provider {
+  switch (config.kind) {
+    case 'openai':
+    case 'openai-compatible':
+    case 'azure-openai': {
+      const baseUrl = config.baseUrl ?? (config.kind === 'openai' ? 'https://api.openai.com/v1' : undefined);
+      if (baseUrl === undefined) {
+        throw new BatonError('CONFIG_INVALID', `provider ${name} (${config.kind}) needs a baseUrl`, {
+          hint: 'e.g. http://127.0.0.1:11434/v1 for Ollama',
+        });
+      }
+      const apiKey = resolveSecret(config.apiKey, env);
+      return createOpenAICompatibleProvider({
+        name,
+        baseUrl,
+        ...(apiKey === undefined ? {} : { apiKey }),
+        ...(config.headers ? { headers: config.headers } : {}),
+        ...(config.kind === 'azure-openai'
+          ? { azure: { apiVersion: config.apiVersion ?? '2024-10-21' } }
+          : {}),
+        ...(config.connections ? { connections: config.connections } : {}),
+      });
+    }
+    case 'anthropic':
+    case 'gemini': {
+      const apiKey = resolveSecret(config.apiKey, env);
+      if (apiKey === undefined) {
+        throw new BatonError(
+          'CONFIG_INVALID',
+          `provider ${name} (${config.kind}) has no API key: ${config.apiKey ?? 'apiKey is not set'}`,
+          {
+            hint: `Set providers.${name}.apiKey to env:YOUR_VARIABLE and export it, or remove the provider`,
+          },
+        );
+      }
+      const options = {
+        name,
+        apiKey,
+        ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+        ...(config.headers ? { headers: config.headers } : {}),
+      };
+      return config.kind === 'anthropic' ? createAnthropicProvider(options) : createGeminiProvider(options);
+    }
+    case 'offline':
+      return createOfflineProvider(config.rulesFile ? { rulesFile: config.rulesFile } : {});
+  }
+}
+
+/** Creates every configured provider, plus `offline` when not configured. */
+export function createProviders(
+  configs: Readonly<Record<string, ProviderConfig>>,
+  options: { env?: NodeJS.ProcessEnv; cassettes?: CassetteSettings } = {},
+): Map<string, Provider> {
+  const providers = new Map<string, Provider>();
+  for (const [name, config] of Object.entries(configs))
+    providers.set(name, createProvider(name, config, options.env));
+  if (!providers.has('offline')) providers.set('offline', createOfflineProvider());
+  if (options.cassettes) {
+    const { dir, mode } = options.cassettes;
+    for (const [name, provider] of providers) {
+      if (provider.offline) continue;
+      providers.set(
+        name,
+        createCassetteProvider(mode === 'replay' ? undefined : provider, {
+          path: join(dir, `${name}.json`),
+          mode,
+          name,
+        }),
+      );
+    }
+  }
+  return providers;
+}

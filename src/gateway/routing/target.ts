@@ -1,0 +1,74 @@
+/**
+ * A target at run time: its provider, its upstream model, its circuit breaker (cockatiel) and its
+ * measured latency. One per `provider/model` in a gateway, shared by every route that uses it, so
+ * a target failing for one route is skipped by the others too.
+ * @module
+ */
+import {
+  type CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+} from 'cockatiel';
+import { ProviderError } from '../errors.js';
+import type { Provider } from '../providers/provider.js';
+import { smoothLatency } from './strategies.js';
+
+/** Breaker settings. */
+export interface BreakerOptions {
+  /** Consecutive retryable failures that open the breaker. */
+  consecutiveFailures: number;
+  /** How long it stays open before one trial call is let through. */
+  halfOpenAfterMs: number;
+}
+
+/** The state of a breaker as reported to operators. */
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+/** One `provider/model` with its breaker and latency. */
+export class Target {
+  readonly name: string;
+  readonly provider: Provider;
+  /** The model name at the provider. */
+  readonly model: string;
+  readonly breaker: CircuitBreakerPolicy;
+  latencyMs: number | undefined;
+
+  constructor(name: string, provider: Provider, breaker: BreakerOptions) {
+    this.name = name;
+    this.provider = provider;
+    this.model = name.slice(name.indexOf('/') + 1);
+    // Only failures a retry could cure say the target is unhealthy: a bad request says nothing about it.
+    this.breaker = circuitBreaker(
+      handleWhen((err) => err instanceof ProviderError && err.retryable),
+      {
+        halfOpenAfter: breaker.halfOpenAfterMs,
+        breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
+      },
+    );
+  }
+
+  /** Whether calls are currently refused. */
+  get open(): boolean {
+    return this.breaker.state === CircuitState.Open || this.breaker.state === CircuitState.Isolated;
+  }
+
+  get state(): BreakerState {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      default:
+        return 'isolated';
+    }
+  }
+
+  /** Records a success's latency. */
+  observe(latencyMs: number): void {
+    this.latencyMs = smoothLatency(this.latencyMs, latencyMs);
+  }
+}
