@@ -34,6 +34,8 @@ export class Target {
   readonly model: string;
   readonly breaker: CircuitBreakerPolicy;
   latencyMs: number | undefined;
+  readonly #halfOpenAfterMs: number;
+  #openedAt = 0;
 
   constructor(name: string, provider: Provider, breaker: BreakerOptions) {
     this.name = name;
@@ -47,11 +49,21 @@ export class Target {
         breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
       },
     );
+    this.#halfOpenAfterMs = breaker.halfOpenAfterMs;
+    this.breaker.onBreak(() => {
+      this.#openedAt = performance.now();
+    });
   }
 
-  /** Whether calls are currently refused. */
+  /**
+   * Whether calls are currently refused. cockatiel moves an open breaker to half-open only when a
+   * call tries it, so once the delay has passed the target counts as closed: it gets the trial call.
+   */
   get open(): boolean {
-    return this.breaker.state === CircuitState.Open || this.breaker.state === CircuitState.Isolated;
+    if (this.breaker.state === CircuitState.Isolated) return true;
+    return (
+      this.breaker.state === CircuitState.Open && performance.now() - this.#openedAt < this.#halfOpenAfterMs
+    );
   }
 
   get state(): BreakerState {
