@@ -321,6 +321,7 @@ export class Gateway {
       idleTimeoutMs: plan.timeoutMs(target),
       masking: plan.masking,
       forwardUsage,
+      cancelled: () => context.signal?.aborted === true,
       decorateUsage: (chunk, usage) => ({
         ...chunk,
         baton: this.#batonField(

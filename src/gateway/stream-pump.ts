@@ -38,6 +38,8 @@ export interface PumpOptions {
   /** Added to the usage chunk (cost and route facts). */
   decorateUsage?: (chunk: ChatChunk, usage: Usage) => ChatChunk;
   onEnd: (end: StreamEnd) => void;
+  /** Whether the client went away (its abort also fails the upstream read: that is a cancel, not an error). */
+  cancelled?: () => boolean;
 }
 
 /** Forwards a held stream to the client. */
@@ -126,6 +128,11 @@ export async function* pumpStream(
     }
     finished = true;
   } catch (err) {
+    if (options.cancelled?.()) {
+      end.status = 'cancelled';
+      finished = true;
+      throw err;
+    }
     end.status = 'error';
     const cause = err instanceof ProviderError ? err : undefined;
     end.error = new ProviderError(
