@@ -1,0 +1,390 @@
+/**
+ * The Postgres adapter of the {@link GatewayLedger} port, on `pg`. It can share a database and schema
+ * with the engine's Postgres store: its tables are prefixed `gateway_`, its migrations are tracked in
+ * `gateway_migrations` and applied under an advisory lock of their own.
+ *
+ * Tables are named with their schema in every statement (not through `search_path`), so a pool the
+ * caller passes in works whatever its connections' settings. Every write is one statement (batches go
+ * through `unnest` arrays), hence one transaction.
+ * @module
+ */
+import pg from 'pg';
+import { BatonError } from '../../core/errors.js';
+import { hashKeySecret, newKeySecret, parseKeySecret, secretMatches } from './key-secret.js';
+import {
+  checkNewKey,
+  checkPage,
+  checkRequests,
+  checkSpentSince,
+  isKeyUsable,
+  type KeyRow,
+  ledgerClosed,
+  REQUEST_COLUMNS,
+  type RequestRow,
+  requestValues,
+  requestWhere,
+  toPage,
+  toSpendBuckets,
+  toVirtualKey,
+} from './ledger-rows.js';
+import type {
+  CreatedKey,
+  GatewayLedger,
+  KeyFilter,
+  LedgerOptions,
+  NewKey,
+  RequestFilter,
+  RequestLogEntry,
+  RequestPage,
+  SpendEntry,
+  SpendScope,
+  VirtualKey,
+} from './port.js';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+
+/** The subset of a `pg` client the ledger uses. */
+export interface LedgerPgQueryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+/** The subset of a `pg.Pool` the ledger uses; a `pg.Pool` fits. */
+export interface LedgerPgPool extends LedgerPgQueryable {
+  connect(): Promise<LedgerPgQueryable & { release(destroy?: Error | boolean): void }>;
+  end(): Promise<void>;
+}
+
+/** Options of the Postgres ledger: a connection string (the ledger owns its pool) or a pool. */
+export type PostgresLedgerOptions = LedgerOptions & {
+  /** The schema of the ledger's tables, created when missing. @defaultValue the connections' `search_path` */
+  schema?: string;
+} & (
+    | {
+        connectionString: string;
+        pool?: undefined;
+        /** Connections of the ledger's own pool. @defaultValue 4 */
+        poolSize?: number;
+      }
+    | {
+        /** A pool the caller owns: {@link GatewayLedger.close} leaves it open. */
+        pool: LedgerPgPool;
+        connectionString?: undefined;
+      }
+  );
+
+/**
+ * Advisory lock of the ledger's migrations: the two-key form, whose keys Postgres keeps apart from the
+ * one-key (bigint) form the engine's store locks with (`hashtext('baton.migrate:<schema>')`), so the
+ * two never wait for each other. The first key spells "batg"; the second is the schema's hash.
+ */
+const MIGRATE_LOCK_CLASS = 0x62617467;
+
+/** Tries at a fresh key id before giving up (a collision of 8 base62 characters is rare already). */
+const KEY_ID_TRIES = 5;
+
+const KEY_COLUMNS =
+  'id, tenant, name, secret_hash, allowed_models, budgets, rate_limits, created_at, revoked_at, expires_at';
+
+/** The SQL type of each request-log column, for its `unnest` array. */
+const REQUEST_TYPES: Record<(typeof REQUEST_COLUMNS)[number], string> = {
+  id: 'text',
+  at: 'bigint',
+  tenant: 'text',
+  key_id: 'text',
+  run_id: 'text',
+  route: 'text',
+  target: 'text',
+  endpoint: 'text',
+  stream: 'boolean',
+  status: 'text',
+  error_code: 'text',
+  input_tokens: 'integer',
+  output_tokens: 'integer',
+  cached_input_tokens: 'integer',
+  reasoning_tokens: 'integer',
+  cost_usd: 'double precision',
+  latency_ms: 'double precision',
+  ttft_ms: 'double precision',
+  cache_hit: 'boolean',
+  retries: 'integer',
+  fallbacks: 'integer',
+  request: 'text',
+  response: 'text',
+};
+
+/** Tries of an idempotent statement when connections break under it. */
+const QUERY_TRIES = 3;
+
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/**
+ * Whether the connection failed rather than the statement: a class 08 SQLSTATE, a server shutting
+ * down (57P01-57P03), a socket error, or one of `pg`'s own messages for a lost connection.
+ */
+function isConnectionFailure(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || /^57P0[123]$/.test(code) || CONNECTION_ERRNOS.has(code)) return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|connection timeout/i.test(message);
+}
+
+/** A lost connection, as the error a caller can act on. */
+function unreachable(error: unknown, unsure: string | undefined): BatonError {
+  return new BatonError(
+    'STORE_UNAVAILABLE',
+    `the gateway ledger's database is unreachable: ${(error as Error).message}`,
+    {
+      hint: `Check that Postgres is up; the ledger reconnects by itself${unsure ? `. ${unsure}` : ''}`,
+      cause: error,
+    },
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Quotes an SQL identifier. */
+function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Opens (migrating when needed) a Postgres ledger. Many processes may open one at once: one migrates,
+ * the others wait for its lock and find nothing left to do.
+ * @example
+ * const ledger = await openPostgresLedger({ connectionString: process.env.BATON_DATABASE_URL! });
+ */
+export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<GatewayLedger> {
+  const owned = options.pool === undefined;
+  const pool: LedgerPgPool = options.pool ?? ownPool(options.connectionString, options.poolSize ?? 4);
+  try {
+    await migrate(pool, options.schema);
+  } catch (error) {
+    if (owned) await pool.end().catch(() => undefined);
+    throw error;
+  }
+  return new PostgresLedger(pool, owned, options.schema, options.now ?? Date.now);
+}
+
+function ownPool(connectionString: string, max: number): LedgerPgPool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    application_name: 'baton-gateway',
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: 30_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle connection broken by a database restart: the pool drops it; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+async function migrate(pool: LedgerPgPool, schema: string | undefined): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATE_LOCK_CLASS, schema ?? '']);
+    if (schema !== undefined) {
+      // Under the lock: two concurrent CREATE SCHEMA IF NOT EXISTS can still collide.
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
+      await client.query(`SET LOCAL search_path TO ${ident(schema)}`);
+    }
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS gateway_migrations (version integer PRIMARY KEY, migrated_at bigint NOT NULL)',
+    );
+    const { rows } = await client.query('SELECT max(version) AS v FROM gateway_migrations');
+    const current = Number((rows[0] as { v: number | null } | undefined)?.v ?? 0);
+    if (current > POSTGRES_MIGRATIONS.length) {
+      throw new BatonError(
+        'STORE_SCHEMA_TOO_NEW',
+        `the gateway ledger${schema === undefined ? '' : ` in schema ${schema}`} has schema version ${current}, newer than this Baton (${POSTGRES_MIGRATIONS.length})`,
+        {
+          hint: 'Upgrade Baton to the version the other gateways run, or point this one at another database',
+        },
+      );
+    }
+    for (let v = current; v < POSTGRES_MIGRATIONS.length; v++) {
+      await client.query(POSTGRES_MIGRATIONS[v] as string);
+      await client.query('INSERT INTO gateway_migrations (version, migrated_at) VALUES ($1, $2)', [
+        v + 1,
+        Date.now(),
+      ]);
+    }
+    await client.query('COMMIT');
+    client.release();
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    // The connection may be broken: destroy it rather than hand it to the next caller.
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+}
+
+/** The Postgres ledger. */
+class PostgresLedger implements GatewayLedger {
+  private closed = false;
+  private readonly keys: string;
+  private readonly spend: string;
+  private readonly requests: string;
+
+  constructor(
+    private readonly pool: LedgerPgPool,
+    private readonly ownsPool: boolean,
+    schema: string | undefined,
+    private readonly now: () => number,
+  ) {
+    const table = (name: string) => (schema === undefined ? name : `${ident(schema)}.${name}`);
+    this.keys = table('gateway_keys');
+    this.spend = table('gateway_spend');
+    this.requests = table('gateway_requests');
+  }
+
+  /**
+   * An idempotent statement (a read, or a write that applied twice leaves what applying it once does):
+   * when the connection breaks under it (a restart, a failover), it runs again on a fresh connection,
+   * {@link QUERY_TRIES} times in all.
+   */
+  private async query<R>(text: string, values: unknown[]): Promise<R[]> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw ledgerClosed();
+      try {
+        return (await this.pool.query(text, values)).rows as R[];
+      } catch (error) {
+        if (!isConnectionFailure(error)) throw error;
+        if (attempt >= QUERY_TRIES) throw unreachable(error, undefined);
+        await sleep(100 * attempt);
+      }
+    }
+  }
+
+  /** A write that must not run twice: tried once; `unsure` tells the caller what may have happened. */
+  private async once<R>(text: string, values: unknown[], unsure: string): Promise<R[]> {
+    if (this.closed) throw ledgerClosed();
+    try {
+      return (await this.pool.query(text, values)).rows as R[];
+    } catch (error) {
+      throw isConnectionFailure(error) ? unreachable(error, unsure) : error;
+    }
+  }
+
+  async createKey(input: NewKey): Promise<CreatedKey> {
+    const key = checkNewKey(input);
+    const createdAt = this.now();
+    for (let attempt = 0; attempt < KEY_ID_TRIES; attempt++) {
+      const { id, secret } = newKeySecret();
+      const rows = await this.once<KeyRow>(
+        `INSERT INTO ${this.keys} (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)
+         ON CONFLICT (id) DO NOTHING RETURNING ${KEY_COLUMNS}`,
+        [
+          id,
+          key.tenant,
+          key.name,
+          // The hash, never the secret: see key-secret.ts.
+          hashKeySecret(secret),
+          JSON.stringify(key.allowedModels),
+          JSON.stringify(key.budgets),
+          JSON.stringify(key.rateLimits),
+          createdAt,
+          key.expiresAt ?? null,
+        ],
+        `Key ${id} (tenant ${key.tenant}) may have been created without its secret reaching you: revoke it`,
+      );
+      const row = rows[0];
+      if (row) return { key: toVirtualKey(row), secret };
+    }
+    throw new BatonError('INTERNAL', `no free key id after ${KEY_ID_TRIES} tries`, {
+      hint: 'Retry; if it persists, the random source is broken',
+    });
+  }
+
+  async findKeyBySecret(secret: string): Promise<VirtualKey | undefined> {
+    if (this.closed) throw ledgerClosed();
+    const id = parseKeySecret(secret);
+    if (id === undefined) return undefined;
+    const [row] = await this.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM ${this.keys} WHERE id = $1`, [id]);
+    // An unknown id answers faster than a wrong secret: the id is the visible prefix, not a secret.
+    if (!row || !secretMatches(secret, row.secret_hash)) return undefined;
+    const key = toVirtualKey(row);
+    return isKeyUsable(key, this.now()) ? key : undefined;
+  }
+
+  async listKeys(filter: KeyFilter = {}): Promise<VirtualKey[]> {
+    const rows =
+      filter.tenant === undefined
+        ? await this.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM ${this.keys} ORDER BY created_at, id`, [])
+        : await this.query<KeyRow>(
+            `SELECT ${KEY_COLUMNS} FROM ${this.keys} WHERE tenant = $1 ORDER BY created_at, id`,
+            [filter.tenant],
+          );
+    return rows.map(toVirtualKey);
+  }
+
+  async revokeKey(id: string): Promise<VirtualKey | undefined> {
+    const [row] = await this.query<KeyRow>(
+      `UPDATE ${this.keys} SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING ${KEY_COLUMNS}`,
+      [this.now(), id],
+    );
+    return row ? toVirtualKey(row) : undefined;
+  }
+
+  async recordSpend(entries: SpendEntry[]): Promise<void> {
+    if (this.closed) throw ledgerClosed();
+    const buckets = toSpendBuckets(entries);
+    if (buckets.length === 0) return;
+    // ORDER BY: concurrent batches lock the buckets they share in the same order, so they cannot deadlock.
+    // Not retried: adding the same spend twice would double it.
+    await this.once(
+      `INSERT INTO ${this.spend} AS s (scope, scope_id, day, usd)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::double precision[]) ORDER BY 1, 2, 3
+       ON CONFLICT (scope, scope_id, day) DO UPDATE SET usd = s.usd + excluded.usd`,
+      [
+        buckets.map((b) => b.scope),
+        buckets.map((b) => b.scopeId),
+        buckets.map((b) => b.day),
+        buckets.map((b) => b.usd),
+      ],
+      'The spend may or may not have been recorded',
+    );
+  }
+
+  async spentSince(scope: SpendScope, scopeId: string, since: number): Promise<number> {
+    const day = checkSpentSince(scope, scopeId, since);
+    const [row] = await this.query<{ usd: number | string }>(
+      `SELECT coalesce(sum(usd), 0) AS usd FROM ${this.spend} WHERE scope = $1 AND scope_id = $2 AND day >= $3`,
+      [scope, scopeId, day],
+    );
+    return Number(row?.usd ?? 0);
+  }
+
+  async appendRequests(entries: RequestLogEntry[]): Promise<void> {
+    if (this.closed) throw ledgerClosed();
+    const sorted = checkRequests(entries);
+    if (sorted.length === 0) return;
+    const rows = sorted.map(requestValues);
+    // One array per column: the statement's text is the same whatever the batch size.
+    const columns = REQUEST_COLUMNS.map((_, i) => rows.map((r) => r[i]));
+    const arrays = REQUEST_COLUMNS.map((c, i) => `$${i + 1}::${REQUEST_TYPES[c]}[]`).join(', ');
+    await this.query(
+      `INSERT INTO ${this.requests} (${REQUEST_COLUMNS.join(', ')})
+       SELECT * FROM unnest(${arrays}) ON CONFLICT (id) DO NOTHING`,
+      columns,
+    );
+  }
+
+  async listRequests(filter: RequestFilter = {}): Promise<RequestPage> {
+    const page = checkPage(filter);
+    const { where, values } = requestWhere(filter, page, (n) => `$${n}`);
+    const rows = await this.query<RequestRow>(
+      `SELECT ${REQUEST_COLUMNS.join(', ')} FROM ${this.requests} ${where}
+       ORDER BY at DESC, id DESC LIMIT $${values.length + 1}`,
+      [...values, page.limit + 1],
+    );
+    return toPage(rows, page.limit);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsPool) await this.pool.end();
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The Postgres ledger: the conformance suite (each test on a fresh database, which already holds the
+ * engine's tables, so the two share it as in production), plus what only Postgres shows: the stored
+ * hash, many processes migrating at once, a schema of its own, a pool the caller owns.
+ */
+import pg from 'pg';
+import { afterEach, expect, it } from 'vitest';
+import { ledgerConformance } from '../../src/gateway/ledger/conformance.js';
+import { request } from '../../src/gateway/ledger/conformance-harness.js';
+import { hashKeySecret } from '../../src/gateway/ledger/key-secret.js';
+import type { GatewayLedger } from '../../src/gateway/ledger/port.js';
+import {
+  type LedgerPgPool,
+  openPostgresLedger,
+  type PostgresLedgerOptions,
+} from '../../src/gateway/ledger/postgres-ledger.js';
+import { describePostgres, type FreshPostgres, freshPostgres } from '../postgres.js';
+
+describePostgres('postgres', () => {
+  ledgerConformance('postgres', async () => {
+    const db = await freshPostgres();
+    if (!db) throw new Error('unreachable: describePostgres skips when there is no Postgres');
+    return {
+      // A new pool per open: a reopened ledger reads what the previous one wrote through other connections.
+      open: (options) =>
+        openPostgresLedger({
+          ...options,
+          connectionString: db.connectionString,
+          ...(db.schema === undefined ? {} : { schema: db.schema }),
+          poolSize: 2,
+        }),
+      cleanup: db.drop,
+    };
+  });
+});
+
+describePostgres('Postgres ledger', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function database(): Promise<FreshPostgres> {
+    const db = await freshPostgres();
+    if (!db) throw new Error('unreachable: describePostgres skips without Postgres');
+    cleanups.push(db.drop);
+    return db;
+  }
+
+  async function ledger(
+    db: FreshPostgres,
+    options: Partial<Extract<PostgresLedgerOptions, { connectionString: string }>> = {},
+  ): Promise<GatewayLedger> {
+    const l = await openPostgresLedger({ connectionString: db.connectionString, poolSize: 2, ...options });
+    cleanups.push(() => l.close());
+    return l;
+  }
+
+  async function sql<R>(db: FreshPostgres, text: string, values: unknown[] = []): Promise<R[]> {
+    const client = new pg.Client({ connectionString: db.connectionString });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows as R[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('stores the hash of the secret, never the secret', async () => {
+    const db = await database();
+    const { key, secret } = await (await ledger(db)).createKey({ tenant: 'acme', name: 'ci' });
+    const rows = await sql<Record<string, unknown>>(db, 'SELECT * FROM gateway_keys');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: key.id, secret_hash: hashKeySecret(secret) });
+    const randomPart = secret.slice(13);
+    for (const value of Object.values(rows[0] ?? {})) expect(String(value)).not.toContain(randomPart);
+  });
+
+  it('five processes opening at once migrate once', async (ctx) => {
+    const db = await database();
+    ctx.skip(
+      db.kind !== 'server',
+      'PGlite serves every connection from one session, so the migrations cannot race there',
+    );
+    const ledgers = await Promise.all(Array.from({ length: 5 }, () => ledger(db, { schema: 'gw' })));
+    const rows = await sql<{ version: number }>(db, 'SELECT version FROM gw.gateway_migrations');
+    expect(rows).toEqual([{ version: 1 }]);
+    // All five work on the same tables.
+    const created = await Promise.all(ledgers.map((l, i) => l.createKey({ tenant: 'acme', name: `k${i}` })));
+    const first = ledgers[0]!;
+    for (const { key, secret } of created) expect(await first.findKeyBySecret(secret)).toEqual(key);
+    expect(await first.listKeys({ tenant: 'acme' })).toHaveLength(5);
+  });
+
+  it('keeps its tables in its schema, apart from the default one', async () => {
+    const db = await database();
+    const inSchema = await ledger(db, { schema: 'gateway one' });
+    const inDefault = await ledger(db);
+    await inSchema.createKey({ tenant: 'a', name: 'in schema' });
+    expect(await inDefault.listKeys()).toEqual([]);
+    const tables = await sql<{ table_schema: string }>(
+      db,
+      "SELECT table_schema FROM information_schema.tables WHERE table_name = 'gateway_keys' ORDER BY 1",
+    );
+    expect(tables.map((t) => t.table_schema)).toEqual(['gateway one', 'public']);
+  });
+
+  it('uses a pool the caller owns, and leaves it open on close', async () => {
+    const db = await database();
+    const pool = new pg.Pool({ connectionString: db.connectionString, max: 2 });
+    cleanups.push(() => pool.end());
+    // A bare pool: bigint columns come back as strings, and the ledger still answers numbers.
+    const l = await openPostgresLedger({ pool, schema: 'shared' });
+    const { key, secret } = await l.createKey({ tenant: 'acme', name: 'ci', expiresAt: Date.now() + 60_000 });
+    expect(typeof key.createdAt).toBe('number');
+    expect(await l.findKeyBySecret(secret)).toEqual(key);
+    await l.recordSpend([{ scope: 'tenant', scopeId: 'acme', at: Date.now(), usd: 0.5 }]);
+    expect(await l.spentSince('tenant', 'acme', 0)).toBe(0.5);
+    await l.close();
+    expect((await pool.query('SELECT count(*)::int AS n FROM shared.gateway_keys')).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('keeps working after its connections are killed under it', async () => {
+    const db = await database();
+    const l = await ledger(db);
+    const { secret } = await l.createKey({ tenant: 'acme', name: 'ci' });
+    await sql(
+      db,
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'baton-gateway'",
+    );
+    // Only idempotent operations here: they run again if they meet a connection not yet seen dead.
+    expect(await l.findKeyBySecret(secret)).toBeDefined();
+    await l.appendRequests([request('a', Date.now())]);
+    expect((await l.listRequests()).entries.map((e) => e.id)).toEqual(['a']);
+  });
+
+  it('retries idempotent statements on a lost connection, never a spend write; no read for a malformed secret', async () => {
+    const db = await database();
+    const real = new pg.Pool({ connectionString: db.connectionString, max: 2 });
+    cleanups.push(() => real.end());
+    let breaks = 0;
+    let calls = 0;
+    const pool: LedgerPgPool = {
+      query: async (text, values) => {
+        calls++;
+        if (breaks > 0) {
+          breaks--;
+          throw new Error('Connection terminated unexpectedly');
+        }
+        return real.query(text, values);
+      },
+      connect: () => real.connect(),
+      end: () => real.end(),
+    };
+    const l = await openPostgresLedger({ pool });
+    breaks = 2;
+    expect(await l.listKeys()).toEqual([]);
+    breaks = 3;
+    await expect(l.listRequests()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    breaks = 1;
+    calls = 0;
+    await expect(
+      l.recordSpend([{ scope: 'tenant', scopeId: 'acme', at: Date.now(), usd: 1 }]),
+    ).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', hint: expect.stringContaining('may or may not') });
+    expect(calls).toBe(1);
+    expect(await l.spentSince('tenant', 'acme', 0)).toBe(0);
+    // A statement's own error is not a lost connection: no retry, no translation.
+    calls = 0;
+    await expect(l.spentSince('tenant', 'acme', 1e20)).rejects.toMatchObject({ code: '22003' });
+    expect(calls).toBe(1);
+    // A malformed secret is refused without a database read.
+    calls = 0;
+    expect(await l.findKeyBySecret('sk-not-a-baton-key')).toBeUndefined();
+    expect(await l.findKeyBySecret(`bvk_short_${'a'.repeat(43)}`)).toBeUndefined();
+    expect(calls).toBe(0);
+    await l.close();
+  });
+
+  it('refuses a ledger schema newer than the code, saying what to do', async () => {
+    const db = await database();
+    await (await ledger(db)).close();
+    await sql(db, 'INSERT INTO gateway_migrations (version, migrated_at) VALUES (99, 0)');
+    await expect(openPostgresLedger({ connectionString: db.connectionString })).rejects.toMatchObject({
+      code: 'STORE_SCHEMA_TOO_NEW',
+      hint: expect.stringContaining('Upgrade'),
+    });
+  });
+
+  it('takes an advisory lock apart from the engine store migration lock', async (ctx) => {
+    const db = await database();
+    ctx.skip(db.kind !== 'server', 'PGlite grants every advisory lock at once');
+    // Hold the engine's migration lock (one-key form) in another session: the ledger must not wait for it.
+    const admin = new pg.Client({ connectionString: db.connectionString });
+    await admin.connect();
+    cleanups.push(() => admin.end());
+    await admin.query("SELECT pg_advisory_lock(hashtext('baton.migrate:'))");
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('the ledger waited for the engine store migration lock')),
+        5000,
+      );
+    });
+    try {
+      await Promise.race([ledger(db), waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+});
