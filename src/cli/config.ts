@@ -33,6 +33,8 @@ export interface BatonConfig {
   worker?: { concurrency?: number; leaseMs?: number };
   /** Finished runs older than this are pruned (`30d`). @defaultValue '30d' for `baton runs prune` */
   retention?: string | number;
+  /** The LLM gateway: providers, routes, limits, prices, PII (see docs/gateway.md). Validated when the gateway starts. */
+  gateway?: unknown;
   /** Input of the demo run of each workflow, by name (`baton demo`). */
   demoInputs?: Record<string, unknown>;
   /** Plays the humans of the demo (approvals, events) while `baton demo` follows its runs. */
@@ -99,6 +101,7 @@ const configSchema = z.object({
       }
     }, 'expected a duration such as 30d')
     .optional(),
+  gateway: z.unknown().optional(),
   demoInputs: z.record(z.string(), z.unknown()).optional(),
   demoScript: z
     .custom<BatonConfig['demoScript']>((f) => typeof f === 'function', 'expected a function')

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
+import { gatewayCommand } from './commands/gateway.js';
 import { historyCommand } from './commands/history.js';
 import { runCommand } from './commands/run.js';
 import { runsCommand } from './commands/runs.js';
@@ -17,7 +18,9 @@ import { EXIT_USAGE, reportError } from './report-error.js';
 /** Builds the `baton` program. Commands throw; {@link main} turns errors into messages and exit codes. */
 export function buildProgram(): Command {
   const program = new Command('baton')
-    .description('Baton: durable workflows. Submit runs, follow them, approve steps, run workers.')
+    .description(
+      'Baton: durable workflows and an LLM gateway. Submit runs, follow them, approve steps, run workers, serve the gateway.',
+    )
     .option(
       '--config <file>',
       'config module (default: ./baton.config.{ts,js,mjs}, else the built-in examples)',
@@ -43,6 +46,7 @@ export function buildProgram(): Command {
     approveCommand(),
     eventsCommand(),
     workerCommand(),
+    gatewayCommand(),
     workflowsCommand(),
     demoCommand(),
   ]) {

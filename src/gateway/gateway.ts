@@ -22,6 +22,7 @@ import { chunksOf, responseOf } from './cached-stream.js';
 import { type CallPlan, planCall } from './call-plan.js';
 import { type GatewayConfig, parseGatewayConfig } from './config.js';
 import { PriceBook } from './cost.js';
+import { withDefaultRoutes } from './defaults.js';
 import { ProviderError } from './errors.js';
 import type { GatewayLedger, RequestLogEntry } from './ledger/port.js';
 import { compileDetectors, type Detector } from './pii/index.js';
@@ -154,7 +155,7 @@ export class Gateway {
 
   /** Validates the config and builds the providers. @throws BatonError `CONFIG_INVALID` */
   static open(options: GatewayOptions): Gateway {
-    return new Gateway(options, parseGatewayConfig(options.config ?? {}));
+    return new Gateway(options, withDefaultRoutes(parseGatewayConfig(options.config ?? {}), options.env));
   }
 
   /** A non-streamed chat completion. @throws BatonError typed: see `errors.ts` */

@@ -47,7 +47,8 @@ export function workerCommand(): Command {
     });
 }
 
-function untilSignal(): Promise<NodeJS.Signals> {
+/** Resolves with the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (signal: NodeJS.Signals) => {
       process.off('SIGINT', on);
