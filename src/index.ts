@@ -54,6 +54,59 @@ export type {
   StepStatus,
   WorkflowVersion,
 } from './core/types.js';
+export type {
+  GatewayConfig,
+  GatewayConfigInput,
+  ModelPrice,
+  ProviderConfig,
+  RouteConfig,
+  TargetConfig,
+} from './gateway/config.js';
+export { gatewayConfigSchema, parseGatewayConfig } from './gateway/config.js';
+export { costFromPrice, PriceBook } from './gateway/cost.js';
+export { GatewayError, ProviderError, type ProviderErrorCode } from './gateway/errors.js';
+export type {
+  CallContext,
+  CallMeta,
+  GatewayOptions,
+  GatewayStream,
+  TargetStatus,
+} from './gateway/gateway.js';
+export { Gateway } from './gateway/gateway.js';
+export { createGatewayApp, type GatewayAppOptions } from './gateway/http/gateway-app.js';
+export type {
+  BudgetLimit,
+  BudgetPeriod,
+  CreatedKey,
+  GatewayLedger,
+  NewKey,
+  RequestFilter,
+  RequestLogEntry,
+  RequestPage,
+  SpendEntry,
+  SpendScope,
+  VirtualKey,
+} from './gateway/ledger/index.js';
+export { openPostgresLedger, openSqliteLedger } from './gateway/ledger/index.js';
+export { createMasker, type MaskingSession, PiiBlockedError, type PiiMode } from './gateway/pii/index.js';
+export { DEFAULT_PRICES } from './gateway/prices.js';
+export { createAnthropicProvider, createGeminiProvider } from './gateway/providers/ai-sdk/index.js';
+export { createCassetteProvider } from './gateway/providers/cassette/index.js';
+export { createOfflineProvider, loadOfflineRules } from './gateway/providers/offline/index.js';
+export {
+  createOpenAICompatibleProvider,
+  type OpenAICompatibleOptions,
+} from './gateway/providers/openai-compatible.js';
+export type { Provider, ProviderCall } from './gateway/providers/provider.js';
+export type {
+  ChatChunk,
+  ChatMessage,
+  ChatRequest,
+  ChatResponse,
+  EmbeddingRequest,
+  EmbeddingResponse,
+  Usage,
+} from './gateway/types.js';
 export type { BatonOptions, SubmitOptions } from './runtime/baton.js';
 export { Baton } from './runtime/baton.js';
 export { BUILTIN_KINDS } from './runtime/kinds/builtin-kinds.js';
