@@ -325,13 +325,14 @@ export class Gateway {
       cancelled: () => context.signal?.aborted === true,
       decorateUsage: (chunk, usage) => ({
         ...chunk,
-        baton: this.#batonField(
-          plan,
-          target.name,
-          this.prices.costOf(target.name, usage),
-          false,
-          target.provider.offline === true,
-        ),
+        baton: batonField({
+          id: plan.id,
+          route: plan.route.name,
+          target: target.name,
+          costUsd: this.prices.costOf(target.name, usage),
+          cacheHit: false,
+          offline: target.provider.offline === true,
+        }),
       }),
       onEnd,
     });
@@ -400,7 +401,7 @@ export class Gateway {
       return {
         response: {
           ...outcome.value,
-          baton: this.#batonField(plan, meta.target ?? '', costUsd, false, meta.offline),
+          baton: batonField(meta),
         } as EmbeddingResponse,
         meta,
       };
@@ -552,28 +553,8 @@ export class Gateway {
     };
   }
 
-  #batonField(plan: CallPlan, target: string, costUsd: number, cacheHit: boolean, offline: boolean) {
-    return {
-      request_id: plan.id,
-      route: plan.route.name,
-      target,
-      cost_usd: costUsd,
-      cache_hit: cacheHit,
-      offline,
-    };
-  }
-
   #decorate(response: ChatResponse, meta: CallMeta): ChatResponse {
-    return {
-      ...response,
-      baton: this.#batonField(
-        { id: meta.id, route: { name: meta.route } } as CallPlan,
-        meta.target ?? '',
-        meta.costUsd,
-        meta.cacheHit,
-        meta.offline,
-      ),
-    };
+    return { ...response, baton: batonField(meta) };
   }
 
   #failed(plan: CallPlan, err: unknown, started: number): unknown {
@@ -622,4 +603,16 @@ export class Gateway {
       ),
     );
   }
+}
+
+/** The `baton` field every answer carries: what served it and what it cost. */
+function batonField(meta: Pick<CallMeta, 'id' | 'route' | 'target' | 'costUsd' | 'cacheHit' | 'offline'>) {
+  return {
+    request_id: meta.id,
+    route: meta.route,
+    target: meta.target ?? '',
+    cost_usd: meta.costUsd,
+    cache_hit: meta.cacheHit,
+    offline: meta.offline,
+  };
 }

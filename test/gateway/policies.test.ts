@@ -24,6 +24,7 @@ beforeAll(async () => {
       models: { fast: { requestsPerMinute: 1_000 } },
     },
     retries: { attempts: 0, baseMs: 1, maxMs: 1, maxRetryAfterMs: 0 },
+    pii: { mode: 'mask', custom: [{ name: 'order id', pattern: 'ORD-\\d{6}' }] },
   });
 });
 
@@ -270,6 +271,16 @@ describe('PII', () => {
     expect(sent).toContain('[EMAIL_1]');
     expect(answer.choices[0]?.message.content).toContain('ada@example.com');
     expect(answer.choices[0]?.message.content).toContain('4111 1111 1111 1111');
+  });
+
+  it('masks custom patterns from config', async () => {
+    await clientFor(gw.secret).chat.completions.create({
+      model: 'fast',
+      messages: user('refund ORD-123456 please'),
+    });
+    const sent = JSON.stringify(up.requests[0]?.body);
+    expect(sent).not.toContain('ORD-123456');
+    expect(sent).toContain('[ORDER_ID_1]');
   });
 
   it('restores placeholders in tool-call arguments, streamed', async () => {
