@@ -6,13 +6,16 @@
  */
 import type { GatewayLedger, RequestLogEntry } from './ledger/port.js';
 
+/** An entry, or a function building it when its batch is written (off the call's path). */
+export type PendingEntry = RequestLogEntry | (() => RequestLogEntry);
+
 /** Buffers request log entries and writes them in batches. */
 export class RequestLogWriter {
   readonly #ledger: Pick<GatewayLedger, 'appendRequests'>;
   readonly #maxBatch: number;
   readonly #maxBuffered: number;
   readonly #intervalMs: number;
-  #buffer: RequestLogEntry[] = [];
+  #buffer: PendingEntry[] = [];
   #writing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #dropped = 0;
@@ -32,7 +35,7 @@ export class RequestLogWriter {
     return this.#dropped;
   }
 
-  append(entry: RequestLogEntry): void {
+  append(entry: PendingEntry): void {
     // A ledger that is down must not grow the gateway's memory without bound: the oldest go first.
     if (this.#buffer.length >= this.#maxBuffered) {
       this.#buffer.shift();
@@ -53,9 +56,11 @@ export class RequestLogWriter {
   async flush(): Promise<void> {
     while (this.#writing) await this.#writing;
     while (this.#buffer.length > 0) {
-      const batch = this.#buffer.splice(0, this.#maxBatch);
+      const batch = this.#buffer
+        .splice(0, this.#maxBatch)
+        .map((entry) => (typeof entry === 'function' ? entry() : entry));
       this.#writing = this.#ledger.appendRequests(batch).catch((err: unknown) => {
-        this.#buffer = batch.concat(this.#buffer);
+        this.#buffer = (batch as PendingEntry[]).concat(this.#buffer);
         throw err;
       });
       try {

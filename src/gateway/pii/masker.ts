@@ -174,18 +174,12 @@ export function createMasker(options: MaskerOptions = {}): MaskingSession {
         if (Object.keys(found).length > 0) throw new PiiBlockedError(found, routeOf(options));
         return value;
       }
-      mapStrings(value, (s) => {
-        reserve(s);
-        return s;
-      });
+      visitStrings(value, reserve);
       return mapStrings(value, (s, key) => (key === ARGUMENTS_KEY ? maskArguments(s) : replaceSpans(s))) as T;
     },
     scan(value) {
       const found: Record<string, number> = {};
-      mapStrings(value, (s) => {
-        count(s, found);
-        return s;
-      });
+      visitStrings(value, (s) => count(s, found));
       return found;
     },
     restore: (text) => restorePlaceholders(text, session),
@@ -230,17 +224,28 @@ function mapStrings(
   if (value !== null && typeof value === 'object' && isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
+      const mapped = mapStrings(v, fn, k);
       // Assigning "__proto__" (a legal JSON key) would set the prototype instead of a property.
-      Object.defineProperty(out, k, {
-        value: mapStrings(v, fn, k),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      if (k === '__proto__')
+        Object.defineProperty(out, k, {
+          value: mapped,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else out[k] = mapped;
     }
     return out;
   }
   return value;
+}
+
+/** Calls `fn` on every string leaf, building nothing. */
+function visitStrings(value: unknown, fn: (s: string) => void): void {
+  if (typeof value === 'string') fn(value);
+  else if (Array.isArray(value)) for (const v of value) visitStrings(v, fn);
+  else if (value !== null && typeof value === 'object' && isPlainObject(value))
+    for (const v of Object.values(value)) visitStrings(v, fn);
 }
 
 function isPlainObject(value: object): boolean {
