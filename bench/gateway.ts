@@ -17,7 +17,8 @@
  * at concurrency 1, default 2000), `--warmup` (default 1000), `--only floor|c1|stream|steady` (a list),
  * `--runtime bundle|tsx` (how the children run; default `bundle`: bundled by esbuild and run on
  * plain node, as a built gateway runs, without the tsx loader's thread and memory), `--cpu-prof DIR`
- * (writes a CPU profile of the gateway process to DIR when it exits), `--token-gap-ms N` (the fake
+ * (writes a CPU profile of the gateway process to DIR when it exits; `BENCH_GW_NODE_FLAGS='--trace-gc'`
+ * passes other flags to the gateway's node), `--token-gap-ms N` (the fake
  * model's pause between streamed chunks, default 0: the whole answer at once, the gateway's worst
  * case for time to first token; a gap makes each streamed call last 80 × N ms).
  */
@@ -311,7 +312,10 @@ async function main(): Promise<void> {
       './gateway-server.ts',
       [upstream.ready.url],
       runtime,
-      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      [
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+        ...(process.env.BENCH_GW_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ],
     );
     gatewayPool = poolFor(gatewayChild.ready.url);
     const json = { 'content-type': 'application/json' };

@@ -7,7 +7,6 @@
 import { join } from 'node:path';
 import { BatonError } from '../../core/errors.js';
 import { type ProviderConfig, resolveSecret } from '../config.js';
-import { createAnthropicProvider, createGeminiProvider } from './ai-sdk/index.js';
 import { createCassetteProvider } from './cassette/index.js';
 import { createOfflineProvider } from './offline/index.js';
 import { createOpenAICompatibleProvider } from './openai-compatible.js';
@@ -65,11 +64,39 @@ export function createProvider(
         ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
         ...(config.headers ? { headers: config.headers } : {}),
       };
-      return config.kind === 'anthropic' ? createAnthropicProvider(options) : createGeminiProvider(options);
+      const kind = config.kind;
+      // The AI SDK's modules weigh about 20 MB of memory: loaded only when such a provider is first called.
+      return lazyProvider(name, async () => {
+        const sdk = await import('./ai-sdk/index.js');
+        return kind === 'anthropic'
+          ? sdk.createAnthropicProvider(options)
+          : sdk.createGeminiProvider(options);
+      });
     }
     case 'offline':
       return createOfflineProvider(config.rulesFile ? { rulesFile: config.rulesFile } : {});
   }
+}
+
+/** A provider created on its first call. Neither AI SDK provider has embeddings, so neither does this. */
+function lazyProvider(name: string, load: () => Promise<Provider>): Provider {
+  let loaded: Promise<Provider> | undefined;
+  const get = (): Promise<Provider> => {
+    loaded ??= load();
+    return loaded;
+  };
+  return {
+    name,
+    async chat(request, call) {
+      return (await get()).chat(request, call);
+    },
+    async *chatStream(request, call) {
+      yield* (await get()).chatStream(request, call);
+    },
+    async close() {
+      if (loaded) await (await loaded).close?.();
+    },
+  };
 }
 
 /** Creates every configured provider, plus `offline` when not configured. */
