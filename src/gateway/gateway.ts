@@ -7,7 +7,6 @@
  * usage, budget settled, tokens corrected, answer restored, cached, logged).
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import { BatonError } from '../core/errors.js';
 import {
   type CallContext,
@@ -31,6 +30,7 @@ import { RateLimits } from './policies/rate-limits.js';
 import { ResponseCache } from './policies/response-cache.js';
 import type { Provider } from './providers/provider.js';
 import { type CassetteSettings, createProviders } from './providers/registry.js';
+import { newRequestId } from './request-id.js';
 import { RequestLogWriter, truncatedJson } from './request-log.js';
 import { parseChatRequest, parseEmbeddingRequest } from './request-schema.js';
 import {
@@ -481,7 +481,7 @@ export class Gateway {
       config: this.config,
       prices: this.prices,
       detectors: this.#detectors,
-      id: `req_${randomUUID()}`,
+      id: newRequestId(started),
       started,
       scopes: limitScopes(this.config, principal, request.model),
     });

@@ -26,7 +26,7 @@ export class RequestLogWriter {
   ) {
     this.#ledger = ledger;
     this.#maxBatch = options.maxBatch ?? 500;
-    this.#intervalMs = options.intervalMs ?? 100;
+    this.#intervalMs = options.intervalMs ?? 20;
     this.#maxBuffered = options.maxBuffered ?? 50_000;
   }
 
