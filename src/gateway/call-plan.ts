@@ -86,8 +86,10 @@ export interface CallPlan {
   admitCached(limits: RateLimits): Promise<void>;
   /** Restores placeholders in an answer on `mask` routes. */
   restore<T>(value: T): T;
-  /** A payload masked for the log, whatever the route's PII mode. */
+  /** The request as logged: masked, whatever the route's PII mode. */
   maskForLog(value: unknown): unknown;
+  /** An answer as logged: masked too, since the model may write PII the request never had. */
+  maskResponseForLog(value: unknown): unknown;
   logEntry(facts: LogFacts, log: GatewayConfig['requestLog']): RequestLogEntry;
 }
 
@@ -145,7 +147,7 @@ export function planCall(input: PlanInput): CallPlan {
           ),
         );
       } catch (err) {
-        ticket.settle(0);
+        ticket.refund();
         throw err;
       }
       let settled = false;
@@ -164,6 +166,11 @@ export function planCall(input: PlanInput): CallPlan {
     restore: (value) => (masking && masking.mode === 'mask' ? masking.restoreJson(value) : value),
     maskForLog(value) {
       if (masking?.mode === 'mask' || masking?.mode === 'block') return value;
+      logMasker ??= createMasker({ mode: 'mask', detectors: input.detectors });
+      return logMasker.maskJson(value);
+    },
+    maskResponseForLog(value) {
+      // The answer as the provider sent it: placeholders of the request stay, new PII is masked.
       logMasker ??= createMasker({ mode: 'mask', detectors: input.detectors });
       return logMasker.maskJson(value);
     },

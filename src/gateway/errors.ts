@@ -19,7 +19,9 @@ export type ProviderErrorCode =
   | 'CONTEXT_LENGTH_EXCEEDED'
   | 'STREAM_INTERRUPTED'
   | 'CIRCUIT_OPEN'
-  | 'CASSETTE_MISS';
+  | 'CASSETTE_MISS'
+  /** The caller went away (or aborted): neither retried nor counted against the target. */
+  | 'REQUEST_CANCELLED';
 
 /** Provider failures a retry (after backoff) may cure. Never 400, 401, 403, 404 or context length. */
 const RETRYABLE: ReadonlySet<ProviderErrorCode> = new Set([
@@ -201,6 +203,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CASSETTE_MISS: 502,
   STREAM_INTERRUPTED: 502,
   CIRCUIT_OPEN: 503,
+  STORE_UNAVAILABLE: 503,
+  // nginx's "client closed request": nobody reads it, but the log and metrics see it apart from errors.
+  REQUEST_CANCELLED: 499,
   PROVIDER_TIMEOUT: 504,
 };
 

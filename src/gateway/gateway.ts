@@ -4,9 +4,11 @@
  *
  * A call goes: admission (key, route, allowed models, PII, cache, rate limits, budget) → the
  * route's targets in strategy order (timeout, retries, breakers, fallback) → settlement (cost from
- * usage, budget settled, tokens corrected, answer restored, cached, logged).
+ * usage, budget settled, tokens corrected, answer restored, cached, logged). Refused calls are
+ * logged too, once the caller is known.
  * @module
  */
+import { LRUCache } from 'lru-cache';
 import { BatonError } from '../core/errors.js';
 import {
   type CallContext,
@@ -17,18 +19,24 @@ import {
   type ResolvedRoute,
   resolveRoute,
 } from './admission.js';
-import { chunksOf, responseOf } from './cached-stream.js';
-import { type CallPlan, planCall } from './call-plan.js';
+import { type Admitted, type CallPlan, planCall } from './call-plan.js';
 import { type GatewayConfig, parseGatewayConfig } from './config.js';
 import { PriceBook } from './cost.js';
 import { withDefaultRoutes } from './defaults.js';
 import { ProviderError } from './errors.js';
+import {
+  batonField,
+  type CallMeta,
+  cachedStream,
+  committedStream,
+  type GatewayStream,
+} from './gateway-stream.js';
 import type { GatewayLedger, RequestLogEntry } from './ledger/port.js';
 import { compileDetectors, type Detector } from './pii/index.js';
 import { Budgets } from './policies/budgets.js';
 import { RateLimits } from './policies/rate-limits.js';
-import { ResponseCache } from './policies/response-cache.js';
-import type { Provider } from './providers/provider.js';
+import { type CachedAnswer, ResponseCache } from './policies/response-cache.js';
+import type { Provider, ProviderCall } from './providers/provider.js';
 import { type CassetteSettings, createProviders } from './providers/registry.js';
 import { newRequestId } from './request-id.js';
 import { RequestLogWriter, truncatedJson } from './request-log.js';
@@ -40,19 +48,13 @@ import {
   runOnTargets,
 } from './routing/route-runner.js';
 import { orderTargets } from './routing/strategies.js';
-import { type HeldStream, holdUntilContent } from './routing/stream-hold.js';
+import { holdUntilContent } from './routing/stream-hold.js';
 import { type BreakerState, Target } from './routing/target.js';
-import { pumpStream, type StreamEnd } from './stream-pump.js';
-import {
-  type ChatChunk,
-  type ChatResponse,
-  type EmbeddingResponse,
-  type Usage,
-  usageFromWire,
-  usageToWire,
-} from './types.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Usage } from './types.js';
+import { usageFromWire } from './types.js';
 
 export type { CallContext } from './admission.js';
+export type { CallMeta, GatewayStream } from './gateway-stream.js';
 
 /** Options of {@link Gateway.open}. */
 export interface GatewayOptions {
@@ -72,37 +74,6 @@ export interface GatewayOptions {
   random?: () => number;
 }
 
-/** Facts about a finished call, returned with its answer and written to the request log. */
-export interface CallMeta {
-  id: string;
-  /** The model the caller asked for. */
-  model: string;
-  /** The route that served it. */
-  route: string;
-  /** The target that answered, `provider/model`. */
-  target?: string;
-  usage?: Usage;
-  costUsd: number;
-  /** False when the target has no price: the call was counted at $0. */
-  priced: boolean;
-  cacheHit: boolean;
-  retries: number;
-  fallbacks: number;
-  /** The answer came from the offline provider. */
-  offline: boolean;
-  latencyMs: number;
-  ttftMs?: number;
-}
-
-/** A streamed answer: iterate it for chunks; `meta` settles once it has ended. */
-export interface GatewayStream extends AsyncIterable<ChatChunk> {
-  readonly route: string;
-  readonly target: string;
-  readonly offline: boolean;
-  readonly cacheHit: boolean;
-  readonly meta: Promise<CallMeta>;
-}
-
 /** A target's health, as operators see it. */
 export interface TargetStatus {
   target: string;
@@ -117,7 +88,8 @@ export class Gateway {
   readonly prices: PriceBook;
   readonly #providers: Map<string, Provider>;
   readonly #providerNames: Set<string>;
-  readonly #targets = new Map<string, Target>();
+  // Bounded: a client may name any `provider/<model>`, and each name gets a breaker.
+  readonly #targets = new LRUCache<string, Target>({ max: 1_000 });
   readonly #keys: KeyAuthenticator;
   readonly #limits = new RateLimits();
   readonly #budgets: Budgets;
@@ -139,8 +111,6 @@ export class Gateway {
         ...(options.env ? { env: options.env } : {}),
         ...(options.cassettes ? { cassettes: options.cassettes } : {}),
       });
-    if (!this.#providers.has('offline') && options.providers === undefined)
-      throw new BatonError('INTERNAL', 'the offline provider is missing');
     this.#providerNames = new Set(this.#providers.keys());
     this.#keys = new KeyAuthenticator(options.ledger, this.#now);
     this.#budgets = new Budgets(options.ledger, { now: this.#now, refreshMs: config.spendRefreshMs });
@@ -162,57 +132,22 @@ export class Gateway {
   async chat(body: unknown, context: CallContext = {}): Promise<{ response: ChatResponse; meta: CallMeta }> {
     const started = this.#now();
     const request = parseChatRequest(body);
-    const plan = await this.#plan(request, context, 'chat', started);
-    const cached = plan.cacheKey ? this.#cache.get(plan.cacheKey) : undefined;
+    const plan = await this.#plan(request, context, 'chat', started, false);
+    const cached = this.#cached(plan);
     if (cached) {
-      const meta = this.#meta(plan, {
-        target: cached.target,
-        usage: usageFromWire(cached.response.usage),
-        costUsd: 0,
-        cacheHit: true,
-        started,
-      });
-      await plan.admitCached(this.#limits);
-      this.#record(plan, meta, { status: 'ok' }, cached.response);
+      const meta = await this.#serveCached(plan, cached, started);
       return { response: this.#decorate(plan.restore(structuredClone(cached.response)), meta), meta };
     }
-    const admitted = await plan.admit(this.#budgets, this.#limits);
+    const admitted = await this.#admit(plan, started);
     try {
       const outcome = await runOnTargets(
         plan.targets,
         this.#runOptions(plan, context),
-        async (target, control) => {
-          try {
-            return await target.provider.chat(plan.sent, {
-              model: target.model,
-              signal: control.signal,
-              target: target.name,
-            });
-          } finally {
-            control.clearTimer();
-            control.release();
-          }
-        },
+        settledAttempt((target, call) => target.provider.chat(plan.sent, call)),
       );
       const usage = usageFromWire(outcome.value.usage) ?? plan.estimatedUsage();
-      const costUsd = this.prices.costOf(outcome.target.name, usage);
-      admitted.settle(costUsd, usage);
-      const meta = this.#meta(plan, {
-        target: outcome.target.name,
-        usage,
-        costUsd,
-        cacheHit: false,
-        started,
-        retries: outcome.retries,
-        fallbacks: outcome.fallbacks,
-        offline: outcome.target.provider.offline === true,
-      });
-      if (plan.cacheKey && plan.cacheTtl)
-        this.#cache.set(
-          plan.cacheKey,
-          { response: outcome.value, target: outcome.target.name, storedAt: this.#now() },
-          plan.cacheTtl,
-        );
+      const meta = this.#settle(plan, admitted, outcome, usage, started);
+      this.#store(plan, outcome.value, outcome.target.name);
       this.#record(plan, meta, { status: 'ok' }, outcome.value);
       return { response: this.#decorate(plan.restore(outcome.value), meta), meta };
     } catch (err) {
@@ -224,49 +159,27 @@ export class Gateway {
   /**
    * A streamed chat completion. Resolves once the first content has arrived (failures before it
    * fall back or reject here); a failure after it ends the iteration with a `STREAM_INTERRUPTED`
-   * error. Stopping the iteration early cancels the upstream call and records it as cancelled.
+   * error. Stopping the iteration early, or never starting it, cancels the upstream call and
+   * records it as cancelled.
    */
   async chatStream(body: unknown, context: CallContext = {}): Promise<GatewayStream> {
     const started = this.#now();
     const request = parseChatRequest(body);
     const plan = await this.#plan(request, context, 'chat', started, true);
     const forwardUsage = request.stream_options?.include_usage === true;
-    const cached = plan.cacheKey ? this.#cache.get(plan.cacheKey) : undefined;
+    const cached = this.#cached(plan);
     if (cached) {
-      const meta = this.#meta(plan, {
-        target: cached.target,
-        usage: usageFromWire(cached.response.usage),
-        costUsd: 0,
-        cacheHit: true,
-        started,
-      });
-      await plan.admitCached(this.#limits);
-      this.#record(plan, meta, { status: 'ok' }, cached.response);
-      const chunks = chunksOf(plan.restore(structuredClone(cached.response))).filter(
-        (c) => forwardUsage || c.choices.length > 0,
-      );
-      return {
-        route: plan.route.name,
-        target: cached.target,
-        offline: false,
-        cacheHit: true,
-        meta: Promise.resolve(meta),
-        [Symbol.asyncIterator]: async function* () {
-          yield* chunks;
-        },
-      };
+      const meta = await this.#serveCached(plan, cached, started);
+      return cachedStream(plan, plan.restore(structuredClone(cached.response)), meta, forwardUsage);
     }
-    const admitted = await plan.admit(this.#budgets, this.#limits);
-    let outcome: RouteOutcome<{ held: HeldStream; control: AttemptControl }>;
+    const admitted = await this.#admit(plan, started);
+    let outcome: RouteOutcome<{
+      held: Awaited<ReturnType<typeof holdUntilContent>>;
+      control: AttemptControl;
+    }>;
     try {
       outcome = await runOnTargets(plan.targets, this.#runOptions(plan, context), async (target, control) => {
-        const held = await holdUntilContent(
-          target.provider.chatStream(plan.sent, {
-            model: target.model,
-            signal: control.signal,
-            target: target.name,
-          }),
-        );
+        const held = await holdUntilContent(target.provider.chatStream(plan.sent, callOf(target, control)));
         control.clearTimer();
         return { held, control };
       });
@@ -274,76 +187,30 @@ export class Gateway {
       admitted.settle(0, undefined);
       throw this.#failed(plan, err, started);
     }
-    const ttftMs = this.#now() - started;
-    const { held, control } = outcome.value;
     const target = outcome.target;
-    let resolveMeta!: (meta: CallMeta) => void;
-    const meta = new Promise<CallMeta>((resolve) => {
-      resolveMeta = resolve;
-    });
-    const first = held.held[0];
-    const onEnd = (end: StreamEnd): void => {
-      const usage = end.usage ?? { ...plan.estimatedUsage(), outputTokens: end.estimatedOutputTokens };
-      const costUsd = this.prices.costOf(target.name, usage);
-      admitted.settle(costUsd, usage);
-      const m = this.#meta(plan, {
-        target: target.name,
-        usage,
-        costUsd,
-        cacheHit: false,
+    return committedStream(
+      plan,
+      target,
+      outcome.value,
+      {
         started,
-        retries: outcome.retries,
-        fallbacks: outcome.fallbacks,
-        offline: target.provider.offline === true,
-        ttftMs,
-      });
-      const response = responseOf(end, {
-        id: first?.id ?? plan.id,
-        created: first?.created ?? Math.floor(started / 1000),
-        model: first?.model ?? target.model,
-        usage: end.usage ? usageToWire(end.usage) : undefined,
-      });
-      if (end.status === 'ok' && plan.cacheKey && plan.cacheTtl)
-        this.#cache.set(
-          plan.cacheKey,
-          { response, target: target.name, storedAt: this.#now() },
-          plan.cacheTtl,
-        );
-      this.#record(
-        plan,
-        m,
-        { status: end.status, ...(end.error ? { errorCode: end.error.code } : {}) },
-        response,
-      );
-      resolveMeta(m);
-    };
-    const chunks = pumpStream(held, control, {
-      target: target.name,
-      idleTimeoutMs: plan.timeoutMs(target),
-      masking: plan.masking,
-      forwardUsage,
-      cancelled: () => context.signal?.aborted === true,
-      decorateUsage: (chunk, usage) => ({
-        ...chunk,
-        baton: batonField({
-          id: plan.id,
-          route: plan.route.name,
-          target: target.name,
-          costUsd: this.prices.costOf(target.name, usage),
-          cacheHit: false,
-          offline: target.provider.offline === true,
-        }),
-      }),
-      onEnd,
-    });
-    return {
-      route: plan.route.name,
-      target: target.name,
-      offline: target.provider.offline === true,
-      cacheHit: false,
-      meta,
-      [Symbol.asyncIterator]: () => chunks,
-    };
+        ttftMs: this.#now() - started,
+        forwardUsage,
+        cancelled: () => context.signal?.aborted === true,
+      },
+      {
+        settle: (usage, ttftMs) => this.#settle(plan, admitted, outcome, usage, started, ttftMs),
+        store: (answer) => this.#store(plan, answer, target.name),
+        record: (meta, end, answer) =>
+          this.#record(
+            plan,
+            meta,
+            { status: end.status, ...(end.error ? { errorCode: end.error.code } : {}) },
+            answer,
+          ),
+        costOf: (usage) => this.prices.costOf(target.name, usage),
+      },
+    );
   }
 
   /** Embeddings, under the same policies as chat. */
@@ -353,58 +220,32 @@ export class Gateway {
   ): Promise<{ response: EmbeddingResponse; meta: CallMeta }> {
     const started = this.#now();
     const request = parseEmbeddingRequest(body);
-    const plan = await this.#plan(request, context, 'embeddings', started);
-    const admitted = await plan.admit(this.#budgets, this.#limits);
+    const plan = await this.#plan(request, context, 'embeddings', started, false);
+    const admitted = await this.#admit(plan, started);
     try {
       const outcome = await runOnTargets(
         plan.targets,
         this.#runOptions(plan, context),
-        async (target, control) => {
-          try {
-            if (!target.provider.embed) {
-              throw new ProviderError('PROVIDER_NOT_FOUND', `${target.name} has no embeddings`, {
-                target: target.name,
-                hint: 'Route embeddings to an OpenAI, OpenAI-compatible, Gemini or offline target',
-              });
-            }
-            return await target.provider.embed(plan.sentEmbedding, {
-              model: target.model,
-              signal: control.signal,
+        settledAttempt((target, call) => {
+          if (!target.provider.embed) {
+            throw new ProviderError('PROVIDER_NOT_FOUND', `${target.name} has no embeddings`, {
               target: target.name,
+              hint: 'Route embeddings to an OpenAI, OpenAI-compatible or offline target',
             });
-          } finally {
-            control.clearTimer();
-            control.release();
           }
-        },
+          return target.provider.embed(plan.sentEmbedding, call);
+        }),
       );
       const tokens = outcome.value.usage?.prompt_tokens ?? plan.estimate.input;
       const usage: Usage = { inputTokens: tokens, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
-      const costUsd = this.prices.costOf(outcome.target.name, usage);
-      admitted.settle(costUsd, usage);
-      const meta = this.#meta(plan, {
-        target: outcome.target.name,
-        usage,
-        costUsd,
-        cacheHit: false,
-        started,
-        retries: outcome.retries,
-        fallbacks: outcome.fallbacks,
-        offline: outcome.target.provider.offline === true,
-      });
+      const meta = this.#settle(plan, admitted, outcome, usage, started);
       this.#record(
         plan,
         meta,
         { status: 'ok' },
         { object: 'list', model: outcome.value.model, vectors: outcome.value.data.length },
       );
-      return {
-        response: {
-          ...outcome.value,
-          baton: batonField(meta),
-        } as EmbeddingResponse,
-        meta,
-      };
+      return { response: { ...outcome.value, baton: batonField(meta) } as EmbeddingResponse, meta };
     } catch (err) {
       admitted.settle(0, undefined);
       throw this.#failed(plan, err, started);
@@ -445,9 +286,14 @@ export class Gateway {
 
   /** Writes buffered spend and log entries, and closes the providers. The ledger stays open. */
   async close(): Promise<void> {
-    await this.#budgets.close();
-    await this.#log.close();
-    await Promise.all([...this.#providers.values()].map((p) => p.close?.()));
+    // Every step runs even if one fails: spend and the log must not be lost to a provider's close.
+    const results = await Promise.allSettled([
+      this.#budgets.close(),
+      this.#log.close(),
+      ...[...this.#providers.values()].map((p) => p.close?.()),
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Writes buffered spend and request log entries now. */
@@ -457,49 +303,127 @@ export class Gateway {
   }
 
   async #plan(
-    request: Parameters<typeof planCall>[0]['request'],
+    request: ChatRequest | EmbeddingRequest,
     context: CallContext,
     endpoint: 'chat' | 'embeddings',
     started: number,
-    stream = false,
+    stream: boolean,
   ): Promise<CallPlan> {
     const principal: Principal = await this.#keys.principal(context);
-    const route: ResolvedRoute = resolveRoute(
-      this.config,
-      this.#providerNames,
-      request.model,
-      'metadata' in request ? (request.metadata as Record<string, string> | undefined) : undefined,
-    );
-    checkAllowed(principal, request.model);
-    const plan = planCall({
-      request,
-      endpoint,
-      stream,
-      principal,
-      route,
-      context,
-      config: this.config,
-      prices: this.prices,
-      detectors: this.#detectors,
-      id: newRequestId(started),
-      started,
-      scopes: limitScopes(this.config, principal, request.model),
-    });
-    const size = { inputTokens: plan.estimate.input, outputTokens: plan.estimate.output };
-    const facts = route.config.targets.map((t) => {
-      const target = this.#target(t.model);
-      return Object.assign(target, { weight: t.weight ?? 1, price: this.prices.priceOf(t.model) });
-    });
-    const ordered = orderTargets(route.config.strategy, facts, size, this.#random);
-    if (ordered.length === 0) {
-      throw new ProviderError(
-        'CONTEXT_LENGTH_EXCEEDED',
-        `no target of route ${route.name} has a context window for about ${size.inputTokens + size.outputTokens} tokens`,
-        { hint: 'Shorten the request, lower max_tokens, or add a target with a larger window' },
-      );
+    try {
+      const metadata =
+        'metadata' in request ? (request.metadata as Record<string, string> | undefined) : undefined;
+      const route: ResolvedRoute = resolveRoute(this.config, this.#providerNames, request.model, metadata);
+      checkAllowed(principal, request.model);
+      const scopes = limitScopes(this.config, principal, request.model);
+      if (route.name !== request.model)
+        scopes.push(
+          ...limitScopes(this.config, { tenant: principal.tenant, key: undefined }, route.name).filter((s) =>
+            s.id.startsWith('model:'),
+          ),
+        );
+      const plan = planCall({
+        request,
+        endpoint,
+        stream,
+        principal,
+        route,
+        context,
+        config: this.config,
+        prices: this.prices,
+        detectors: this.#detectors,
+        id: newRequestId(started),
+        started,
+        scopes,
+      });
+      const size = { inputTokens: plan.estimate.input, outputTokens: plan.estimate.output };
+      const byName = new Map<string, Target>();
+      const facts = route.config.targets.map((t) => {
+        const target = this.#target(t.model);
+        byName.set(t.model, target);
+        return {
+          name: t.model,
+          weight: t.weight ?? 1,
+          price: this.prices.priceOf(t.model),
+          latencyMs: target.latencyMs,
+          open: target.open,
+        };
+      });
+      const ordered = orderTargets(route.config.strategy, facts, size, this.#random);
+      if (ordered.length === 0) {
+        throw new ProviderError(
+          'CONTEXT_LENGTH_EXCEEDED',
+          `no target of route ${route.name} has a context window for about ${size.inputTokens + size.outputTokens} tokens`,
+          {
+            hint: 'Shorten the request, lower max_tokens, or add a target with a larger window',
+          },
+        );
+      }
+      plan.targets = ordered.map((f) => byName.get(f.name) as Target);
+      return plan;
+    } catch (err) {
+      this.#refused(principal, request, context, endpoint, stream, err, started);
+      throw err;
     }
-    plan.targets = ordered;
-    return plan;
+  }
+
+  /** Takes rate limits and reserves budget; a refusal is logged like any failed call. */
+  async #admit(plan: CallPlan, started: number): Promise<Admitted> {
+    try {
+      return await plan.admit(this.#budgets, this.#limits);
+    } catch (err) {
+      throw this.#failed(plan, err, started);
+    }
+  }
+
+  #cached(plan: CallPlan): CachedAnswer | undefined {
+    return plan.cacheKey ? this.#cache.get(plan.cacheKey) : undefined;
+  }
+
+  async #serveCached(plan: CallPlan, cached: CachedAnswer, started: number): Promise<CallMeta> {
+    try {
+      await plan.admitCached(this.#limits);
+    } catch (err) {
+      throw this.#failed(plan, err, started);
+    }
+    const meta = this.#meta(plan, {
+      target: cached.target,
+      usage: usageFromWire(cached.response.usage),
+      costUsd: 0,
+      cacheHit: true,
+      started,
+    });
+    this.#record(plan, meta, { status: 'ok' }, cached.response);
+    return meta;
+  }
+
+  #store(plan: CallPlan, answer: ChatResponse, target: string): void {
+    if (plan.cacheKey && plan.cacheTtl)
+      this.#cache.set(plan.cacheKey, { response: answer, target, storedAt: this.#now() }, plan.cacheTtl);
+  }
+
+  /** Prices the usage, settles budget and limits, and builds the call's meta. */
+  #settle(
+    plan: CallPlan,
+    admitted: Admitted,
+    outcome: Pick<RouteOutcome<unknown>, 'target' | 'retries' | 'fallbacks'>,
+    usage: Usage,
+    started: number,
+    ttftMs?: number,
+  ): CallMeta {
+    const costUsd = this.prices.costOf(outcome.target.name, usage);
+    admitted.settle(costUsd, usage);
+    return this.#meta(plan, {
+      target: outcome.target.name,
+      usage,
+      costUsd,
+      cacheHit: false,
+      started,
+      retries: outcome.retries,
+      fallbacks: outcome.fallbacks,
+      offline: outcome.target.provider.offline === true,
+      ...(ttftMs === undefined ? {} : { ttftMs }),
+    });
   }
 
   #target(name: string): Target {
@@ -547,7 +471,9 @@ export class Gateway {
       cacheHit: facts.cacheHit,
       retries: facts.retries ?? 0,
       fallbacks: facts.fallbacks ?? 0,
-      offline: facts.offline ?? facts.target.startsWith('offline/'),
+      offline:
+        facts.offline ??
+        this.#providers.get(facts.target.slice(0, facts.target.indexOf('/')))?.offline === true,
       latencyMs: this.#now() - facts.started,
       ...(facts.ttftMs === undefined ? {} : { ttftMs: facts.ttftMs }),
     };
@@ -557,6 +483,39 @@ export class Gateway {
     return { ...response, baton: batonField(meta) };
   }
 
+  /** Logs a call refused before it had a plan (unknown route, model not allowed, PII blocked). */
+  #refused(
+    principal: Principal,
+    request: ChatRequest | EmbeddingRequest,
+    context: CallContext,
+    endpoint: 'chat' | 'embeddings',
+    stream: boolean,
+    err: unknown,
+    started: number,
+  ): void {
+    this.#log.append({
+      id: newRequestId(started),
+      at: started,
+      tenant: principal.tenant,
+      ...(principal.key ? { keyId: principal.key.id } : {}),
+      ...(context.run ? { runId: context.run.id } : {}),
+      route: request.model,
+      endpoint,
+      stream,
+      status: 'error',
+      errorCode: err instanceof BatonError ? err.code : 'INTERNAL',
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      reasoningTokens: 0,
+      costUsd: 0,
+      latencyMs: this.#now() - started,
+      cacheHit: false,
+      retries: 0,
+      fallbacks: 0,
+    });
+  }
+
   #failed(plan: CallPlan, err: unknown, started: number): unknown {
     const failure = err instanceof RouteFailure ? err.error : err;
     const code = failure instanceof BatonError ? failure.code : 'INTERNAL';
@@ -564,7 +523,7 @@ export class Gateway {
     this.#log.append(
       plan.logEntry(
         {
-          status: 'error',
+          status: code === 'REQUEST_CANCELLED' ? 'cancelled' : 'error',
           errorCode: code,
           latencyMs: this.#now() - started,
           retries: err instanceof RouteFailure ? err.retries : 0,
@@ -597,7 +556,7 @@ export class Gateway {
           retries: meta.retries,
           fallbacks: meta.fallbacks,
           response: this.config.requestLog.bodies
-            ? truncatedJson(plan.maskForLog(response), this.config.requestLog.maxBodyChars)
+            ? truncatedJson(plan.maskResponseForLog(response), this.config.requestLog.maxBodyChars)
             : undefined,
         },
         this.config.requestLog,
@@ -606,14 +565,19 @@ export class Gateway {
   }
 }
 
-/** The `baton` field every answer carries: what served it and what it cost. */
-function batonField(meta: Pick<CallMeta, 'id' | 'route' | 'target' | 'costUsd' | 'cacheHit' | 'offline'>) {
-  return {
-    request_id: meta.id,
-    route: meta.route,
-    target: meta.target ?? '',
-    cost_usd: meta.costUsd,
-    cache_hit: meta.cacheHit,
-    offline: meta.offline,
+/** A provider call for one attempt. */
+function callOf(target: Target, control: AttemptControl): ProviderCall {
+  return { model: target.model, signal: control.signal, target: target.name };
+}
+
+/** An attempt that ends with its call: its timeout and its link to the caller are released either way. */
+function settledAttempt<T>(call: (target: Target, call: ProviderCall) => Promise<T>) {
+  return async (target: Target, control: AttemptControl): Promise<T> => {
+    try {
+      return await call(target, callOf(target, control));
+    } finally {
+      control.clearTimer();
+      control.release();
+    }
   };
 }

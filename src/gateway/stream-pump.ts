@@ -42,8 +42,12 @@ export interface PumpOptions {
   cancelled?: () => boolean;
 }
 
-/** Forwards a held stream to the client. */
-export async function* pumpStream(
+/**
+ * Forwards a held stream to the client. A stream nobody starts reading within the idle timeout is
+ * abandoned: the upstream is stopped and the call settled as cancelled, so a caller that drops a
+ * stream cannot hold its budget reservation and its connection forever.
+ */
+export function pumpStream(
   held: HeldStream,
   control: AttemptControl,
   options: PumpOptions,
@@ -112,59 +116,109 @@ export async function* pumpStream(
     return chunk;
   };
 
-  let finished = false;
-  try {
-    for (const chunk of held.held) {
-      const out = transform(chunk);
-      if (out) yield out;
-    }
-    if (!held.ended) {
-      for (;;) {
-        const next = await nextWithin(held.rest, control, options);
-        if (next.done) break;
-        const out = transform(next.value);
-        if (out) yield out;
-      }
-    }
-    finished = true;
-  } catch (err) {
-    if (options.cancelled?.()) {
-      end.status = 'cancelled';
-      finished = true;
-      throw err;
-    }
-    end.status = 'error';
-    const cause = err instanceof ProviderError ? err : undefined;
-    end.error = new ProviderError(
-      'STREAM_INTERRUPTED',
-      `${options.target} failed after the answer had started: ${cause?.message ?? String(err)}`,
-      {
-        target: options.target,
-        cause: err,
-        hint: 'The partial answer is not complete; retry the request',
-        details: { upstream: cause?.code },
-      },
-    );
-    finished = true;
-    throw end.error;
-  } finally {
-    if (!finished) {
-      // The consumer stopped reading: the client went away. Stop the upstream too.
-      end.status = 'cancelled';
-      control.abort(
-        new ProviderError('STREAM_INTERRUPTED', 'the client cancelled the stream', {
-          target: options.target,
-        }),
-      );
-      void held.rest.return?.().catch(() => undefined);
-    }
+  let ended = false;
+  const finish = (): void => {
+    if (ended) return;
+    ended = true;
     control.clearTimer();
     control.release();
     let toolText = 0;
     for (const call of end.toolCalls.values()) toolText += call.arguments.length + (call.name?.length ?? 0);
     end.estimatedOutputTokens = estimateTextTokens(end.text) + Math.ceil(toolText / 4);
     options.onEnd(end);
+  };
+  const cancel = (): void => {
+    // The consumer stopped reading: the client went away. Stop the upstream too.
+    end.status = 'cancelled';
+    control.abort(
+      new ProviderError('REQUEST_CANCELLED', 'the caller stopped reading the stream', {
+        target: options.target,
+      }),
+    );
+    void held.rest.return?.().catch(() => undefined);
+    finish();
+  };
+
+  async function* run(): AsyncGenerator<ChatChunk> {
+    let finished = false;
+    try {
+      for (const chunk of held.held) {
+        const out = transform(chunk);
+        if (out) yield out;
+      }
+      if (!held.ended) {
+        for (;;) {
+          const next = await nextWithin(held.rest, control, options);
+          if (next.done) break;
+          const out = transform(next.value);
+          if (out) yield out;
+        }
+      }
+      finished = true;
+    } catch (err) {
+      if (options.cancelled?.()) {
+        end.status = 'cancelled';
+        finished = true;
+        throw err;
+      }
+      end.status = 'error';
+      const cause = err instanceof ProviderError ? err : undefined;
+      end.error = new ProviderError(
+        'STREAM_INTERRUPTED',
+        `${options.target} failed after the answer had started: ${cause?.message ?? String(err)}`,
+        {
+          target: options.target,
+          cause: err,
+          hint: 'The partial answer is not complete; retry the request',
+          details: { upstream: cause?.code },
+        },
+      );
+      finished = true;
+      throw end.error;
+    } finally {
+      if (finished) finish();
+      else cancel();
+    }
   }
+
+  const generator = run();
+  let started = false;
+  const watchdog = setTimeout(() => {
+    if (!started) {
+      started = true;
+      cancel();
+    }
+  }, options.idleTimeoutMs);
+  const start = (): boolean => {
+    if (started) return false;
+    started = true;
+    clearTimeout(watchdog);
+    return true;
+  };
+  const idle: IteratorResult<ChatChunk> = { done: true, value: undefined };
+  const pump: AsyncGenerator<ChatChunk> = {
+    next: (...args) => {
+      if (!started) start();
+      else if (ended && end.status === 'cancelled') return Promise.resolve(idle);
+      return generator.next(...args);
+    },
+    return: (value) => {
+      // A generator closed before its first next() never runs its finally: settle it here.
+      if (start()) {
+        cancel();
+        return Promise.resolve({ done: true, value });
+      }
+      return generator.return(value);
+    },
+    throw: (err) => {
+      if (start()) cancel();
+      return generator.throw(err);
+    },
+    [Symbol.asyncIterator]() {
+      return pump;
+    },
+  };
+  return pump;
 }
 
 async function nextWithin(

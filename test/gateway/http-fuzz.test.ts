@@ -95,6 +95,16 @@ describe('gateway HTTP surface', () => {
     );
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+    // Multi-byte text under the limit in characters but over it in bytes, sent without a length.
+    const chunked = await app.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+      body: new Blob([
+        JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: '€'.repeat(30_000) }] }),
+      ]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
     const missing = await app.request('/v1/nothing');
     expect(missing.status).toBe(404);
     await expectTypedError(missing);

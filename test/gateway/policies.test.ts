@@ -117,6 +117,33 @@ describe('budgets: no side door', () => {
       if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'BUDGET_EXCEEDED' });
   });
 
+  it('reserves across several budgets at once without a gap between check and reserve', async () => {
+    // Two limits on the key and a run budget: each check awaits its account, so a check-then-reserve
+    // with an await between would let concurrent calls all pass.
+    const { secret } = await gw.ledger.createKey({
+      tenant: 'acme',
+      name: 'two-limits',
+      budgets: [
+        { period: 'day', usd: 0.0065 },
+        { period: 'month', usd: 0.0065 },
+      ],
+    });
+    up.setScript({ text: 'ok', usage: { inputTokens: 10, outputTokens: 10 } });
+    up.fault({ delayMs: 100 }, { times: Number.POSITIVE_INFINITY });
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        gw.gateway.chat(
+          { model: 'fast', max_tokens: 1_000, messages: user(`m${i}`) },
+          { apiKey: secret, run: { id: 'run_two_limits', budgetUsd: 1 } },
+        ),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    expect(ok).toBeGreaterThan(0);
+    expect(ok).toBeLessThanOrEqual(10);
+    expect(up.requests).toHaveLength(ok);
+  });
+
   it("applies the tenant's budget to every key of the tenant", async () => {
     const k1 = (await gw.ledger.createKey({ tenant: 'capped', name: 'one' })).secret;
     const k2 = (await gw.ledger.createKey({ tenant: 'capped', name: 'two' })).secret;
@@ -175,13 +202,34 @@ describe('rate limits', () => {
     });
     const client = clientFor(secret);
     up.setScript({ text: 'ok', usage: { inputTokens: 10, outputTokens: 10 } });
+    // Over the limit on its own: no retry can pass, so it is a 400, not a 429.
     await expect(
       client.chat.completions.create({ model: 'fast', max_tokens: 5_000, messages: user('too big') }),
-    ).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    ).rejects.toMatchObject({ status: 400, code: 'INVALID_REQUEST' });
     // Estimates are corrected with actual usage, so small calls keep fitting.
     for (let i = 0; i < 5; i += 1)
       await client.chat.completions.create({ model: 'fast', max_tokens: 1_000, messages: user(`s${i}`) });
     expect(up.requests).toHaveLength(5);
+  });
+
+  it('gives back the request and tokens a budget refusal took', async () => {
+    const { secret } = await gw.ledger.createKey({
+      tenant: 'acme',
+      name: 'refund',
+      rateLimits: { requestsPerMinute: 2, tokensPerMinute: 20_000 },
+      budgets: [{ period: 'day', usd: 0.001 }],
+    });
+    const client = clientFor(secret);
+    // Each refused call first took a request slot and ~16,000 tokens, then the budget refused it.
+    for (let i = 0; i < 4; i += 1) {
+      await expect(
+        client.chat.completions.create({ model: 'fast', max_tokens: 16_000, messages: user(`big${i}`) }),
+      ).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
+    }
+    up.setScript({ text: 'ok', usage: { inputTokens: 10, outputTokens: 10 } });
+    await client.chat.completions.create({ model: 'fast', max_tokens: 100, messages: user('small 1') });
+    await client.chat.completions.create({ model: 'fast', max_tokens: 100, messages: user('small 2') });
+    expect(up.requests).toHaveLength(2);
   });
 });
 
@@ -313,9 +361,39 @@ describe('PII', () => {
     expect(entry?.request).not.toContain('ada@example.com');
     expect(entry?.request).toContain('[EMAIL_1]');
   });
+
+  it('masks PII the model writes in its answer in the request log, on a masking route too', async () => {
+    up.setScript({ text: 'Reach our support at help@globex.example or 4111 1111 1111 1111.' });
+    const answer = await clientFor(gw.secret).chat.completions.create({
+      model: 'fast',
+      messages: user('who do I call?'),
+    });
+    expect(answer.choices[0]?.message.content).toContain('help@globex.example');
+    await gw.gateway.flush();
+    const entry = (await gw.ledger.listRequests({ tenant: 'acme', limit: 1 })).entries[0];
+    expect(entry?.response).toBeDefined();
+    expect(entry?.response).not.toContain('help@globex.example');
+    expect(entry?.response).not.toContain('4111 1111 1111 1111');
+  });
 });
 
 describe('request log', () => {
+  it('logs calls refused by policy, once the caller is known', async () => {
+    await expect(
+      clientFor(gw.secret).chat.completions.create({ model: 'nope', messages: user('x') }),
+    ).rejects.toMatchObject({ code: 'ROUTE_NOT_FOUND' });
+    await expect(
+      clientFor(gw.secret).chat.completions.create({
+        model: 'blocked',
+        messages: user('mail ada@example.com'),
+      }),
+    ).rejects.toMatchObject({ code: 'PII_BLOCKED' });
+    await gw.gateway.flush();
+    const [blocked, missing] = (await gw.ledger.listRequests({ tenant: 'acme', limit: 2 })).entries;
+    expect(missing).toMatchObject({ route: 'nope', status: 'error', errorCode: 'ROUTE_NOT_FOUND' });
+    expect(blocked).toMatchObject({ route: 'blocked', status: 'error', errorCode: 'PII_BLOCKED' });
+  });
+
   it('records tenant, key, route, target, tokens, cost, latency, retries and error codes', async () => {
     up.setScript({ text: 'logged', usage: { inputTokens: 100, outputTokens: 50 } });
     await clientFor(gw.secret).chat.completions.create({ model: 'fast', messages: user('log me') });

@@ -182,6 +182,38 @@ describe('streaming', () => {
     await expect.poll(() => a.inFlight, { timeout: 3_000 }).toBe(0);
   });
 
+  it('records a client that leaves before the first content as cancelled, not as a provider failure', async () => {
+    a.fault({ delayMs: 300 }, { times: Number.POSITIVE_INFINITY });
+    const controller = new AbortController();
+    const pending = client.chat.completions.create(
+      { model: 'idle', stream: true, messages: user('leave') },
+      { signal: controller.signal },
+    );
+    setTimeout(() => controller.abort(), 50);
+    await expect(pending).rejects.toThrow();
+    await expect
+      .poll(async () => (await lastRequest())?.errorCode, { timeout: 3_000 })
+      .toBe('REQUEST_CANCELLED');
+    expect(await lastRequest()).toMatchObject({ status: 'cancelled', route: 'idle' });
+    // One attempt, no retry, and the target's breaker counted nothing.
+    expect(a.requests).toHaveLength(1);
+    expect(gw.gateway.targets().find((t) => t.target === 'a/gpt-4o-mini')?.breaker).toBe('closed');
+  });
+
+  it('settles a stream its caller never reads, and stops the upstream', async () => {
+    a.setScript({ text: 'nobody reads this' });
+    a.fault({ delayMsBetweenChunks: 20 });
+    const stream = await gw.gateway.chatStream(
+      { model: 'idle', stream: true, messages: user('drop me') },
+      { apiKey: gw.secret },
+    );
+    // Never iterated: after the route's timeout (150 ms) it is settled as cancelled.
+    const meta = await stream.meta;
+    expect(meta.target).toBe('a/gpt-4o-mini');
+    expect((await lastRequest(meta.id))?.status).toBe('cancelled');
+    await expect.poll(() => a.inFlight, { timeout: 3_000 }).toBe(0);
+  });
+
   it('streams tool calls', async () => {
     a.setScript({ toolCalls: [{ name: 'lookup', arguments: { city: 'Oslo' } }] });
     const stream = await client.chat.completions.create({

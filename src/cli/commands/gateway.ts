@@ -48,13 +48,22 @@ export function gatewayCommand(): Command {
         const server = serve({ fetch: createGatewayApp(gateway).fetch, port, hostname: opts.host });
         await new Promise<void>((resolve, reject) => {
           server.once('listening', () => resolve());
-          server.once('error', (err: Error) =>
-            reject(
-              new BatonError('INVALID_ARGUMENT', `cannot listen on ${opts.host}:${port}: ${err.message}`, {
-                hint: 'Choose another --port',
-                cause: err,
-              }),
-            ),
+          server.once(
+            'error',
+            (err: Error) =>
+              // Spend and log entries buffered so far are written before the command fails.
+              void Promise.allSettled([gateway.close(), ledger.close()]).then(() =>
+                reject(
+                  new BatonError(
+                    'INVALID_ARGUMENT',
+                    `cannot listen on ${opts.host}:${port}: ${err.message}`,
+                    {
+                      hint: 'Choose another --port',
+                      cause: err,
+                    },
+                  ),
+                ),
+              ),
           );
         });
         const address = server.address() as AddressInfo;

@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { BatonError } from '../../core/errors.js';
 import { GatewayError, openAIErrorBody } from '../errors.js';
 import type { CallMeta, Gateway, GatewayStream } from '../gateway.js';
@@ -41,6 +42,9 @@ export function createGatewayApp(gateway: Gateway, options: GatewayAppOptions = 
     ),
   );
 
+  // Counts bytes as they arrive, so a chunked body without Content-Length is cut off too.
+  app.use('/v1/*', bodyLimit({ maxSize: maxBytes, onError: (c) => errorResponse(c, tooLarge(maxBytes)) }));
+
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.get('/v1/models', async (c) => {
@@ -49,7 +53,7 @@ export function createGatewayApp(gateway: Gateway, options: GatewayAppOptions = 
   });
 
   app.post('/v1/chat/completions', async (c) => {
-    const body = await readJson(c, maxBytes);
+    const body = await readJson(c);
     if (isStream(body)) {
       const stream = await gateway.chatStream(body, callContext(c, true));
       const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
@@ -60,7 +64,7 @@ export function createGatewayApp(gateway: Gateway, options: GatewayAppOptions = 
   });
 
   app.post('/v1/embeddings', async (c) => {
-    const body = await readJson(c, maxBytes);
+    const body = await readJson(c);
     const { response, meta } = await gateway.embed(body, callContext(c, false));
     return c.json(response, 200, metaHeaders(meta));
   });
@@ -83,12 +87,8 @@ function isStream(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
 }
 
-async function readJson(c: Context, maxBytes: number): Promise<unknown> {
-  const declared = Number(c.req.header('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(declared, maxBytes);
+async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
-  if (text.length > maxBytes && Buffer.byteLength(text) > maxBytes)
-    throw tooLarge(Buffer.byteLength(text), maxBytes);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -98,10 +98,10 @@ async function readJson(c: Context, maxBytes: number): Promise<unknown> {
   }
 }
 
-function tooLarge(bytes: number, maxBytes: number): GatewayError {
+function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError(
     'PAYLOAD_TOO_LARGE',
-    `the body is ${bytes} bytes; the gateway accepts at most ${maxBytes}`,
+    `the body is larger than the ${maxBytes} bytes the gateway accepts`,
     { hint: 'Send less context, or raise gateway.maxRequestBytes' },
   );
 }
@@ -131,6 +131,7 @@ function sseHeaders(stream: GatewayStream): Record<string, string> {
   return {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
+    'x-baton-request-id': stream.id,
     'x-baton-route': stream.route,
     'x-baton-target': stream.target,
     'x-baton-cache': stream.cacheHit ? 'hit' : 'miss',
@@ -157,8 +158,13 @@ function sseToNode(stream: GatewayStream, outgoing: ServerResponse): Response {
         }
         if (!outgoing.write(`data: ${JSON.stringify(next.value)}\n\n`)) {
           await new Promise<void>((resolve) => {
-            outgoing.once('drain', resolve);
-            outgoing.once('close', resolve);
+            const done = (): void => {
+              outgoing.off('drain', done);
+              outgoing.off('close', done);
+              resolve();
+            };
+            outgoing.on('drain', done);
+            outgoing.on('close', done);
           });
         }
       }

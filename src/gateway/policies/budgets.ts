@@ -35,6 +35,9 @@ export interface BudgetReservation {
 
 interface Account {
   loaded: Promise<void>;
+  reloading: boolean;
+  /** The ledger has been read at least once for this period. */
+  known: boolean;
   since: number;
   fromLedger: number;
   /** Settled here and not yet confirmed written. */
@@ -44,6 +47,9 @@ interface Account {
 }
 
 const NOTHING: BudgetReservation = { settle() {} };
+
+/** Accounts kept before idle ones are forgotten (they are re-read from the ledger when needed). */
+const MAX_IDLE_ACCOUNTS = 10_000;
 
 /** Reserves and settles budget; one per gateway. */
 export class Budgets {
@@ -67,36 +73,50 @@ export class Budgets {
    */
   async reserve(claims: readonly BudgetClaim[], estimateUsd: number): Promise<BudgetReservation> {
     const now = this.#now();
-    const accounts: Account[] = [];
+    const wanted: Array<{ claim: BudgetClaim; limit: BudgetClaim['limits'][number]; account: Account }> = [];
     for (const claim of claims) {
-      for (const limit of claim.limits) {
-        const account = await this.#account(claim.scope, claim.id, limit.period, now);
-        const spent = account.fromLedger + account.unflushed;
-        if (spent + account.reserved + estimateUsd > limit.usd || spent >= limit.usd) {
-          throw new GatewayError(
-            'BUDGET_EXCEEDED',
-            `${claim.scope} ${claim.id} would exceed its ${limit.period} budget of $${limit.usd}: $${round(spent)} spent, $${round(account.reserved)} reserved by calls in flight, this call needs up to $${round(estimateUsd)}`,
-            {
-              hint:
-                limit.period === 'total'
-                  ? 'Raise the budget or stop here'
-                  : `Wait for the next ${limit.period}, lower max_tokens, or raise the budget`,
-              details: {
-                scope: claim.scope,
-                id: claim.id,
-                period: limit.period,
-                limitUsd: limit.usd,
-                spentUsd: spent,
-                reservedUsd: account.reserved,
-                estimateUsd,
-              },
+      for (const limit of claim.limits)
+        wanted.push({ claim, limit, account: this.#account(claim.scope, claim.id, limit.period, now) });
+    }
+    // Every account is loaded first, so that checking and reserving below run with no await in
+    // between: otherwise concurrent calls could all pass the check before any of them reserved.
+    await Promise.all(wanted.map((w) => w.account.loaded));
+    for (const { claim, limit, account } of wanted) {
+      if (!account.known) {
+        throw new GatewayError(
+          'STORE_UNAVAILABLE',
+          `the spend of ${claim.scope} ${claim.id} could not be read from the ledger`,
+          {
+            hint: 'The call was refused rather than risk overspending; it is retried on the next call',
+            details: { scope: claim.scope, id: claim.id },
+          },
+        );
+      }
+      const spent = account.fromLedger + account.unflushed;
+      if (spent + account.reserved + estimateUsd > limit.usd || spent >= limit.usd) {
+        throw new GatewayError(
+          'BUDGET_EXCEEDED',
+          `${claim.scope} ${claim.id} would exceed its ${limit.period} budget of $${limit.usd}: $${round(spent)} spent, $${round(account.reserved)} reserved by calls in flight, this call needs up to $${round(estimateUsd)}`,
+          {
+            hint:
+              limit.period === 'total'
+                ? 'Raise the budget or stop here'
+                : `Wait for the next ${limit.period}, lower max_tokens, or raise the budget`,
+            details: {
+              scope: claim.scope,
+              id: claim.id,
+              period: limit.period,
+              limitUsd: limit.usd,
+              spentUsd: spent,
+              reservedUsd: account.reserved,
+              estimateUsd,
             },
-          );
-        }
-        accounts.push(account);
+          },
+        );
       }
     }
-    if (accounts.length === 0 && claims.length === 0) return NOTHING;
+    if (claims.length === 0) return NOTHING;
+    const accounts = wanted.map((w) => w.account);
     for (const account of accounts) account.reserved += estimateUsd;
     let settled = false;
     return {
@@ -117,38 +137,57 @@ export class Budgets {
     };
   }
 
-  async #account(scope: SpendScope, id: string, period: BudgetPeriod, now: number): Promise<Account> {
+  #account(scope: SpendScope, id: string, period: BudgetPeriod, now: number): Account {
     const since = periodStart(period, now);
     const key = `${scope}\u0000${id}\u0000${period}`;
     let account = this.#accounts.get(key);
     if (!account || account.since !== since) {
+      if (!account && this.#accounts.size >= MAX_IDLE_ACCOUNTS) this.#sweep();
       account = {
         loaded: Promise.resolve(),
+        reloading: false,
+        known: false,
         since,
         fromLedger: 0,
         unflushed: 0,
-        reserved: account?.since === since ? account.reserved : 0,
+        reserved: 0,
         loadedAt: now,
       };
-      const fresh = account;
-      fresh.loaded = this.#reload(fresh, scope, id);
-      this.#accounts.set(key, fresh);
-    } else if (now - account.loadedAt > this.#refreshMs) {
-      account.loadedAt = now;
-      account.loaded = this.#reload(account, scope, id);
+      this.#accounts.set(key, account);
+      this.#reload(account, scope, id, now);
+    } else if ((now - account.loadedAt > this.#refreshMs || !account.known) && !account.reloading) {
+      this.#reload(account, scope, id, now);
     }
-    await account.loaded;
     return account;
   }
 
-  async #reload(account: Account, scope: SpendScope, id: string): Promise<void> {
-    // What was settled before this point is written by the flush, so the ledger's sum includes it.
-    // Spend settled during the flush may be counted twice until the next reload: the safe side.
-    const unflushedBefore = account.unflushed;
-    await this.flush();
-    const fromLedger = await this.#ledger.spentSince(scope, id, account.since);
-    account.fromLedger = fromLedger;
-    account.unflushed -= unflushedBefore;
+  /** Re-reads an account's spend; one reload at a time, and a failure is kept for one call only. */
+  #reload(account: Account, scope: SpendScope, id: string, now: number): void {
+    account.reloading = true;
+    account.loadedAt = now;
+    account.loaded = (async () => {
+      try {
+        // What was settled before this point is written by the flush, so the ledger's sum includes it.
+        // Spend settled during the flush may be counted twice until the next reload: the safe side.
+        const unflushedBefore = account.unflushed;
+        await this.flush().catch(() => undefined);
+        const fromLedger = await this.#ledger.spentSince(scope, id, account.since);
+        account.fromLedger = fromLedger;
+        account.unflushed = Math.max(0, account.unflushed - unflushedBefore);
+        account.known = true;
+      } catch {
+        // Last known figures stay in force; an account never read stays unknown and refuses calls.
+        account.loadedAt = 0;
+      } finally {
+        account.reloading = false;
+      }
+    })();
+  }
+
+  /** Forgets accounts with nothing reserved, so one account per run does not grow memory forever. */
+  #sweep(): void {
+    for (const [key, account] of this.#accounts)
+      if (account.reserved === 0 && !account.reloading) this.#accounts.delete(key);
   }
 
   #schedule(): void {

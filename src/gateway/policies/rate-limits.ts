@@ -18,9 +18,11 @@ export interface LimitScope {
 export interface RateTicket {
   /** Corrects the token counts with the actual total. */
   settle(actualTokens: number): void;
+  /** Gives back everything taken: the call was refused later (by a budget) and sent nothing. */
+  refund(): void;
 }
 
-const NO_TICKET: RateTicket = { settle() {} };
+const NO_TICKET: RateTicket = { settle() {}, refund() {} };
 
 /** Per-minute request and token limits, in this process's memory. */
 export class RateLimits {
@@ -52,8 +54,9 @@ export class RateLimits {
       if (limits.tokensPerMinute !== undefined && tokens > 0) {
         if (tokens > limits.tokensPerMinute) {
           await giveBack(taken);
+          // No retry can pass, so this is not a 429: the request itself must change.
           throw new GatewayError(
-            'RATE_LIMITED',
+            'INVALID_REQUEST',
             `request of about ${tokens} tokens exceeds ${scope.id}'s limit of ${limits.tokensPerMinute} tokens per minute on its own`,
             {
               hint: 'Send a shorter request or lower max_tokens, or raise the limit',
@@ -89,6 +92,9 @@ export class RateLimits {
           if (delta > 0) void entry.limiter.penalty(entry.key, delta).catch(() => undefined);
           else if (delta < 0) void entry.limiter.reward(entry.key, -delta).catch(() => undefined);
         }
+      },
+      refund(): void {
+        void giveBack(taken);
       },
     };
   }

@@ -82,7 +82,11 @@ export function createProvider(
 function lazyProvider(name: string, load: () => Promise<Provider>): Provider {
   let loaded: Promise<Provider> | undefined;
   const get = (): Promise<Provider> => {
-    loaded ??= load();
+    // A failed load is not kept: the next call tries again.
+    loaded ??= load().catch((err: unknown) => {
+      loaded = undefined;
+      throw err;
+    });
     return loaded;
   };
   return {

@@ -133,9 +133,9 @@ export async function runOnTargets<T>(
       return { value, target, retries, fallbacks: index, attempts };
     } catch (err) {
       const typed = typedFailure(err, target);
+      if (options.signal?.aborted) throw new RouteFailure(cancelled(target), attempts, retries);
       first ??= typed;
-      if (options.signal?.aborted || !typed.fallback)
-        throw new RouteFailure(index === 0 ? typed : first, attempts, retries);
+      if (!typed.fallback) throw new RouteFailure(index === 0 ? typed : first, attempts, retries);
     }
   }
   throw new RouteFailure(
@@ -160,8 +160,9 @@ async function timed<T>(
       }),
     );
   }, timeoutMs);
-  const onAbort = (): void => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const onAbort = (): void => controller.abort(cancelled(target));
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   const control: AttemptControl = {
     signal: controller.signal,
     clearTimer: () => clearTimeout(timer),
@@ -188,6 +189,13 @@ function typedFailure(err: unknown, target: Target): ProviderError {
       { target: target.name, cause: err, hint: 'It is tried again after the half-open delay' },
     );
   }
-  if (err instanceof TaskCancelledError) return providerErrorFromException(err, target.name);
+  if (err instanceof TaskCancelledError) return cancelled(target);
   return providerErrorFromException(err, target.name);
+}
+
+/** The abort reason when the caller goes away: typed, and neither retried nor held against the target. */
+function cancelled(target: Target): ProviderError {
+  return new ProviderError('REQUEST_CANCELLED', `the caller cancelled the call to ${target.name}`, {
+    target: target.name,
+  });
 }
