@@ -3,8 +3,14 @@
  * calls, and what reaches the wire. Failures are in failures.test.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assembleToolCalls,
+  collect,
+  imageDataUrl,
+  weatherTool,
+} from '../../../../test/gateway/chunk-helpers.js';
 import { type FakeGemini, startFakeGemini } from '../../../../test/gateway/fakes/index.js';
-import type { ChatChunk, ChatRequest } from '../../types.js';
+import type { ChatRequest } from '../../types.js';
 import type { Provider, ProviderCall } from '../provider.js';
 import { createGeminiProvider } from './gemini.js';
 
@@ -303,41 +309,3 @@ describe('gemini provider', () => {
     expect((await provider.chat(ask('Story'), call())).choices[0]?.finish_reason).toBe('length');
   });
 });
-
-// Helpers are repeated in each test file of this folder: a shared non-test module would ship in dist.
-const weatherTool = {
-  type: 'function' as const,
-  function: {
-    name: 'get_weather',
-    description: 'Weather for a city',
-    parameters: {
-      type: 'object',
-      properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } },
-      required: ['city', 'unit'],
-    },
-  },
-};
-
-/** A 1x1 PNG. */
-const imageDataUrl =
-  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
-
-async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
-  const chunks: ChatChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-function assembleToolCalls(chunks: ChatChunk[]): Array<{ id: string; name: string; arguments: string }> {
-  const calls: Array<{ id: string; name: string; arguments: string }> = [];
-  for (const chunk of chunks) {
-    for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
-      const call = calls[delta.index] ?? { id: '', name: '', arguments: '' };
-      calls[delta.index] = call;
-      if (delta.id) call.id = delta.id;
-      if (delta.function?.name) call.name = delta.function.name;
-      call.arguments += delta.function?.arguments ?? '';
-    }
-  }
-  return calls;
-}
