@@ -6,11 +6,10 @@
  * @module
  */
 
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { BatonError } from '../../core/errors.js';
 import { GatewayError, openAIErrorBody } from '../errors.js';
 import type { CallMeta, Gateway, GatewayStream } from '../gateway.js';
@@ -42,9 +41,6 @@ export function createGatewayApp(gateway: Gateway, options: GatewayAppOptions = 
     ),
   );
 
-  // Counts bytes as they arrive, so a chunked body without Content-Length is cut off too.
-  app.use('/v1/*', bodyLimit({ maxSize: maxBytes, onError: (c) => errorResponse(c, tooLarge(maxBytes)) }));
-
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.get('/v1/models', async (c) => {
@@ -53,7 +49,7 @@ export function createGatewayApp(gateway: Gateway, options: GatewayAppOptions = 
   });
 
   app.post('/v1/chat/completions', async (c) => {
-    const body = await readJson(c);
+    const body = await readJson(c, maxBytes);
     if (isStream(body)) {
       const stream = await gateway.chatStream(body, callContext(c, true));
       const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
@@ -64,7 +60,7 @@ export function createGatewayApp(gateway: Gateway, options: GatewayAppOptions = 
   });
 
   app.post('/v1/embeddings', async (c) => {
-    const body = await readJson(c);
+    const body = await readJson(c, maxBytes);
     const { response, meta } = await gateway.embed(body, callContext(c, false));
     return c.json(response, 200, metaHeaders(meta));
   });
@@ -78,8 +74,8 @@ export function createGatewayApp(gateway: Gateway, options: GatewayAppOptions = 
  * slows the hot path, and a non-streamed answer is billed by the provider once generated anyway.
  */
 function callContext(c: Context, followDisconnect: boolean): { apiKey?: string; signal?: AbortSignal } {
-  const auth = c.req.header('authorization');
-  const apiKey = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : c.req.header('x-api-key');
+  const auth = header(c, 'authorization');
+  const apiKey = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : header(c, 'x-api-key');
   return { ...(apiKey ? { apiKey } : {}), ...(followDisconnect ? { signal: c.req.raw.signal } : {}) };
 }
 
@@ -87,14 +83,54 @@ function isStream(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
 }
 
-async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+/**
+ * A request header. Under @hono/node-server it is read from Node's own headers: going through the
+ * web `Request` would build a `Headers` object for every call, which shows on the hot path.
+ */
+function header(c: Context, name: string): string | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) return c.req.header(name);
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The body as JSON, within `maxBytes`: a declared length is checked before reading, a body without
+ * one (chunked) is counted as it arrives and cut off once over.
+ */
+async function readJson(c: Context, maxBytes: number): Promise<unknown> {
+  const declared = header(c, 'content-length');
+  let text: string;
+  if (declared !== undefined) {
+    if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
+    text = await c.req.text();
+  } else {
+    text = await readBounded(c.req.raw.body, maxBytes);
+  }
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new GatewayError('INVALID_REQUEST', `the body is not valid JSON: ${(err as Error).message}`, {
       hint: 'Send a JSON body with Content-Type: application/json',
     });
+  }
+}
+
+async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+  if (!body) return '';
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let bytes = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    text += decoder.decode(value, { stream: true });
   }
 }
 
