@@ -21,10 +21,18 @@ export type {
   SpendScope,
   VirtualKey,
 } from './port.js';
-export {
-  type LedgerPgPool,
-  type LedgerPgQueryable,
-  openPostgresLedger,
-  type PostgresLedgerOptions,
-} from './postgres-ledger.js';
+
+import type { GatewayLedger } from './port.js';
+import type { PostgresLedgerOptions } from './postgres-ledger.js';
+
+export type { LedgerPgPool, LedgerPgQueryable, PostgresLedgerOptions } from './postgres-ledger.js';
+
+/**
+ * Opens the Postgres ledger (see `postgres-ledger.ts`). Loaded on first use, so a gateway on SQLite
+ * does not carry the Postgres driver in memory.
+ */
+export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<GatewayLedger> {
+  const { openPostgresLedger: open } = await import('./postgres-ledger.js');
+  return open(options);
+}
 export { openSqliteLedger, type SqliteLedgerOptions } from './sqlite-ledger.js';

@@ -5,9 +5,15 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { BatonError } from '../../../core/errors.js';
+
+// The YAML parser is loaded only when a rules file is read: most gateways never read one.
+const require = createRequire(import.meta.url);
+function parseYaml(text: string): unknown {
+  return (require('yaml') as typeof import('yaml')).parse(text);
+}
 
 /**
  * When a rule applies. Every condition is optional and all the given ones must hold; a rule with
