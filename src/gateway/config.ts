@@ -118,8 +118,10 @@ export const gatewayConfigSchema = z.strictObject({
     .strictObject({
       bodies: z.boolean().default(true),
       maxBodyChars: z.number().int().nonnegative().default(4_000),
+      /** Entries older than this many days are pruned (at open, then hourly). Spend is never pruned. */
+      retentionDays: z.number().int().positive().default(30),
     })
-    .default({ bodies: true, maxBodyChars: 4_000 }),
+    .default({ bodies: true, maxBodyChars: 4_000, retentionDays: 30 }),
 });
 
 /** A validated gateway config. */

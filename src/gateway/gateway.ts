@@ -31,6 +31,7 @@ import {
   committedStream,
   type GatewayStream,
 } from './gateway-stream.js';
+import { DAY_MS } from './ledger/periods.js';
 import type { GatewayLedger, RequestLogEntry } from './ledger/port.js';
 import { compileDetectors, type Detector } from './pii/index.js';
 import { Budgets } from './policies/budgets.js';
@@ -74,6 +75,9 @@ export interface GatewayOptions {
   random?: () => number;
 }
 
+/** How often the gateway prunes its request log (it also does once at open). */
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
 /** A target's health, as operators see it. */
 export interface TargetStatus {
   target: string;
@@ -98,6 +102,8 @@ export class Gateway {
   readonly #detectors: readonly Detector[];
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #pruneTimer: NodeJS.Timeout;
+  #pruning: Promise<void> | undefined;
 
   private constructor(options: GatewayOptions, config: GatewayConfig) {
     this.config = config;
@@ -121,6 +127,9 @@ export class Gateway {
         pattern: new RegExp(c.pattern, c.flags ?? 'g'),
       })),
     });
+    // Not awaited: opening must not wait on a large backlog. Unref'd: retention never keeps a process up.
+    this.#pruneRequestLog();
+    this.#pruneTimer = setInterval(() => this.#pruneRequestLog(), PRUNE_INTERVAL_MS).unref();
   }
 
   /** Validates the config and builds the providers. @throws BatonError `CONFIG_INVALID` */
@@ -286,8 +295,11 @@ export class Gateway {
 
   /** Writes buffered spend and log entries, and closes the providers. The ledger stays open. */
   async close(): Promise<void> {
+    clearInterval(this.#pruneTimer);
     // Every step runs even if one fails: spend and the log must not be lost to a provider's close.
     const results = await Promise.allSettled([
+      // A prune under way finishes first, so the caller can close the ledger after this resolves.
+      this.#pruning,
       this.#budgets.close(),
       this.#log.close(),
       ...[...this.#providers.values()].map((p) => p.close?.()),
@@ -300,6 +312,24 @@ export class Gateway {
   async flush(): Promise<void> {
     await this.#budgets.flush();
     await this.#log.flush();
+  }
+
+  /**
+   * Deletes request-log entries older than `requestLog.retentionDays` (DESIGN.md rule 8). One pass at a
+   * time; a failed pass (ledger down or closed) is dropped, and the next hourly pass catches up.
+   */
+  #pruneRequestLog(): void {
+    if (this.#pruning) return;
+    const before = this.#now() - this.config.requestLog.retentionDays * DAY_MS;
+    this.#pruning = this.ledger
+      .pruneRequests(before)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        this.#pruning = undefined;
+      });
   }
 
   async #plan(

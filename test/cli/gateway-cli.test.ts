@@ -2,9 +2,13 @@
  * `baton gateway` end to end: the real CLI serves the gateway on its defaults (offline model, first
  * key printed once), and manages keys and the request log.
  */
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { cliJson, eventually, start, withDeadline } from './cli-harness.js';
+import { request } from '../../src/gateway/ledger/conformance-harness.js';
+import { DAY_MS } from '../../src/gateway/ledger/periods.js';
+import { openSqliteLedger } from '../../src/gateway/ledger/sqlite-ledger.js';
+import { cliJson, dataDir, eventually, start, withDeadline } from './cli-harness.js';
 
 interface Listening {
   event: 'listening';
@@ -86,5 +90,17 @@ describe('baton gateway', () => {
       created.key.id,
     );
     expect(revoked.key.revokedAt).toBeGreaterThan(0);
+  });
+
+  it('prunes request-log entries older than --older-than, else than the retention', async () => {
+    const ledger = await openSqliteLedger({ path: join(dataDir, 'gateway.db') });
+    await ledger.appendRequests([request('old', Date.now() - 2 * DAY_MS), request('new', Date.now())]);
+    await ledger.close();
+
+    expect(await cliJson('gateway', 'requests', 'prune', '--older-than', '1d')).toEqual({ deleted: 1 });
+    // Without --older-than: the default retention (30 days) keeps the recent entry.
+    expect(await cliJson('gateway', 'requests', 'prune')).toEqual({ deleted: 0 });
+    const log = await cliJson<{ entries: Array<{ id: string }> }>('gateway', 'requests');
+    expect(log.entries.map((e) => e.id)).toEqual(['new']);
   });
 });

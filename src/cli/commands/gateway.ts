@@ -7,11 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Command, Option } from 'commander';
 import { BatonError } from '../../core/errors.js';
+import { parseGatewayConfig } from '../../gateway/config.js';
 import { createGatewayApp } from '../../gateway/http/gateway-app.js';
-import type { BudgetLimit, VirtualKey } from '../../gateway/ledger/index.js';
+import { type BudgetLimit, DAY_MS, type VirtualKey } from '../../gateway/ledger/index.js';
 import { parseDurationArg, parseIntArg } from '../args.js';
 import type { GlobalOptions } from '../engine.js';
-import { dateTime, processOutput, table } from '../format.js';
+import { dateTime, humanDuration, processOutput, table } from '../format.js';
 import { openGateway, openLedger } from '../gateway-session.js';
 import { untilSignal } from './worker.js';
 
@@ -220,7 +221,7 @@ function keysCommand(): Command {
 }
 
 function requestsCommand(): Command {
-  return new Command('requests')
+  const requests = new Command('requests')
     .description("show the gateway's request log, newest first")
     .option('--tenant <tenant>', 'only this tenant')
     .option('--run <id>', 'only calls made for this run')
@@ -271,6 +272,34 @@ function requestsCommand(): Command {
         await ledger.close();
       }
     });
+  requests
+    .command('prune')
+    .description('delete request-log entries older than a duration (spend is kept)')
+    .option(
+      '--older-than <duration>',
+      "logged longer ago than this (default: the config's gateway.requestLog.retentionDays, else 30d)",
+    )
+    .action(async (opts: { olderThan?: string }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const out = processOutput(globals.json === true);
+      const explicit =
+        opts.olderThan === undefined ? undefined : parseDurationArg(opts.olderThan, '--older-than');
+      const { ledger, gatewayConfig } = await openLedger(globals);
+      try {
+        // The config's default (30 days) applies when the section leaves retentionDays out.
+        const olderThanMs =
+          explicit ??
+          parseGatewayConfig(gatewayConfig, 'the gateway config').requestLog.retentionDays * DAY_MS;
+        const deleted = await ledger.pruneRequests(Date.now() - olderThanMs);
+        out.data({ deleted });
+        out.line(
+          `deleted ${deleted} request-log entr${deleted === 1 ? 'y' : 'ies'} older than ${humanDuration(olderThanMs)}`,
+        );
+      } finally {
+        await ledger.close();
+      }
+    });
+  return requests;
 }
 
 function parseBudget(text: string): BudgetLimit {

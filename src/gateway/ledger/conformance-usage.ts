@@ -5,6 +5,7 @@
  */
 import { describe, expect } from 'vitest';
 import { type ConformanceHarness, DAY, HOUR, request, T0 } from './conformance-harness.js';
+import { PRUNE_BATCH } from './ledger-rows.js';
 import { periodStart } from './periods.js';
 import type { GatewayLedger, SpendEntry } from './port.js';
 
@@ -81,7 +82,7 @@ export function spendCases({ test, open }: ConformanceHarness): void {
   });
 }
 
-/** The request log: append, filters, newest first, cursor pages. */
+/** The request log: append, filters, newest first, cursor pages, retention. */
 export function requestLogCases({ test, open }: ConformanceHarness): void {
   describe('request log', () => {
     test('entries round-trip, newest first', async () => {
@@ -173,6 +174,59 @@ export function requestLogCases({ test, open }: ConformanceHarness): void {
         ledger.appendRequests([request('a', T0), request('b', T0, { inputTokens: 1.5 })]),
       ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       expect((await ledger.listRequests()).entries).toEqual([]);
+    });
+
+    test('prune deletes only entries older than the bound, and says how many', async () => {
+      const ledger = await open();
+      await ledger.appendRequests([
+        request('a', T0 - 3 * DAY),
+        request('b', T0 - 2 * DAY, { tenant: 'other' }),
+        request('c', T0 - DAY),
+        request('d', T0),
+      ]);
+      // The bound is exclusive: an entry at exactly `before` stays.
+      expect(await ledger.pruneRequests(T0 - DAY)).toBe(2);
+      expect((await ledger.listRequests()).entries.map((e) => e.id)).toEqual(['d', 'c']);
+      // A fractional bound counts whole milliseconds below it.
+      expect(await ledger.pruneRequests(T0 - DAY + 0.5)).toBe(1);
+      expect((await ledger.listRequests()).entries.map((e) => e.id)).toEqual(['d']);
+    });
+
+    test('prune is idempotent, and fine on an empty log', async () => {
+      const ledger = await open();
+      expect(await ledger.pruneRequests(T0)).toBe(0);
+      await ledger.appendRequests([request('a', T0 - DAY), request('b', T0)]);
+      expect(await ledger.pruneRequests(T0)).toBe(1);
+      expect(await ledger.pruneRequests(T0)).toBe(0);
+      expect((await ledger.listRequests()).entries.map((e) => e.id)).toEqual(['b']);
+      await expect(ledger.pruneRequests(Number.NaN)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
+
+    test('pages keep working after a prune, cursors taken before it included', async () => {
+      const ledger = await open();
+      await ledger.appendRequests(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id, i) => request(id, T0 + i)));
+      const first = await ledger.listRequests({ limit: 2 });
+      expect(first.entries.map((e) => e.id)).toEqual(['g', 'f']);
+      expect(await ledger.pruneRequests(T0 + 3)).toBe(3);
+      const seen: string[][] = [];
+      let before = first.nextCursor;
+      while (before !== undefined) {
+        const page = await ledger.listRequests({ limit: 2, before });
+        seen.push(page.entries.map((e) => e.id));
+        before = page.nextCursor;
+      }
+      expect(seen).toEqual([['e', 'd']]);
+      expect((await ledger.listRequests({ limit: 3 })).entries.map((e) => e.id)).toEqual(['g', 'f', 'e']);
+    });
+
+    test('prune deletes a backlog larger than one batch', async () => {
+      const ledger = await open();
+      // One more than the built-in adapters delete per statement, so the prune must loop.
+      const old = Array.from({ length: PRUNE_BATCH + 1 }, (_, i) => request(`old-${i}`, T0 - DAY - i));
+      await ledger.appendRequests(old);
+      await ledger.appendRequests([request('new', T0)]);
+      expect(await ledger.pruneRequests(T0 - DAY + 1)).toBe(PRUNE_BATCH + 1);
+      expect((await ledger.listRequests()).entries.map((e) => e.id)).toEqual(['new']);
     });
   });
 }

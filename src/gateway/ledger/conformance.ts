@@ -220,6 +220,7 @@ export function ledgerConformance(
         await ledger.close();
         await expect(ledger.listKeys()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
         await expect(ledger.findKeyBySecret('bvk_')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+        await expect(ledger.pruneRequests(T0)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       });
     });
   });

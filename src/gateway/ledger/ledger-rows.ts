@@ -202,6 +202,17 @@ export function checkRequests(entries: readonly RequestLogEntry[]): RequestLogEn
   return [...entries].sort((a, b) => cmp(a.id, b.id));
 }
 
+/** Entries a request-log prune deletes per statement: each batch holds the write lock only briefly. */
+export const PRUNE_BATCH = 10_000;
+
+/**
+ * Checks `pruneRequests`' bound; returns it as whole milliseconds (`at < before` is `at < ceil(before)`
+ * for integer times, and a bigint column refuses a fractional bound).
+ */
+export function checkPruneBefore(before: number): number {
+  return Math.ceil(finite(before, 'before'));
+}
+
 /** A request-log row as both adapters read it. */
 export interface RequestRow {
   id: string;

@@ -184,6 +184,13 @@ export interface GatewayLedger {
   appendRequests(entries: RequestLogEntry[]): Promise<void>;
   /** The request log, newest first (by `at`, then `id`), one page at a time. */
   listRequests(filter?: RequestFilter): Promise<RequestPage>;
+  /**
+   * Deletes the request-log entries with `at < before` (ms since the epoch) and returns how many went:
+   * the retention policy of the log. Adapters delete in bounded batches, so a large backlog never holds
+   * a lock (or, for SQLite, the event loop) for long; readers page on undisturbed. Spend is left alone:
+   * `total` budgets sum every day bucket ever recorded.
+   */
+  pruneRequests(before: number): Promise<number>;
   /** Releases the ledger's connections. Safe twice. */
   close(): Promise<void>;
 }

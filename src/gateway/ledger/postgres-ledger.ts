@@ -14,11 +14,13 @@ import { hashKeySecret, newKeySecret, parseKeySecret, secretMatches } from './ke
 import {
   checkNewKey,
   checkPage,
+  checkPruneBefore,
   checkRequests,
   checkSpentSince,
   isKeyUsable,
   type KeyRow,
   ledgerClosed,
+  PRUNE_BATCH,
   REQUEST_COLUMNS,
   type RequestRow,
   requestValues,
@@ -380,6 +382,28 @@ class PostgresLedger implements GatewayLedger {
       [...values, page.limit + 1],
     );
     return toPage(rows, page.limit);
+  }
+
+  async pruneRequests(before: number): Promise<number> {
+    if (this.closed) throw ledgerClosed();
+    const bound = checkPruneBefore(before);
+    let deleted = 0;
+    for (;;) {
+      // One short transaction per batch. SKIP LOCKED: gateways pruning at once share the rows rather
+      // than queue behind each other. Retried on a lost connection (deleting again is harmless; the
+      // count may then miss the batch whose acknowledgement was lost).
+      const [row] = await this.query<{ n: number }>(
+        `WITH gone AS (
+           DELETE FROM ${this.requests} WHERE id IN (
+             SELECT id FROM ${this.requests} WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+           ) RETURNING 1
+         ) SELECT count(*)::integer AS n FROM gone`,
+        [bound, PRUNE_BATCH],
+      );
+      const changes = Number(row?.n ?? 0);
+      deleted += changes;
+      if (changes < PRUNE_BATCH) return deleted;
+    }
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { BatonError } from '../../core/errors.js';
 import type { SqliteDatabase } from '../../store/sqlite/sqlite-driver.js';
@@ -13,11 +14,13 @@ import { hashKeySecret, newKeySecret, parseKeySecret, secretMatches } from './ke
 import {
   checkNewKey,
   checkPage,
+  checkPruneBefore,
   checkRequests,
   checkSpentSince,
   isKeyUsable,
   type KeyRow,
   ledgerClosed,
+  PRUNE_BATCH,
   REQUEST_COLUMNS,
   type RequestRow,
   requestValues,
@@ -117,6 +120,7 @@ class SqliteLedger implements GatewayLedger {
   private readonly insertRequest;
   private readonly recordSpendTx;
   private readonly appendTx;
+  private readonly pruneTx;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -148,6 +152,11 @@ class SqliteLedger implements GatewayLedger {
         this.insertRequest.run(...requestValues(e).map((v) => (typeof v === 'boolean' ? Number(v) : v)));
       }
     });
+    const pruneBatch = db.prepare(
+      `DELETE FROM gateway_requests WHERE rowid IN
+         (SELECT rowid FROM gateway_requests WHERE at < ? LIMIT ${PRUNE_BATCH})`,
+    );
+    this.pruneTx = db.transaction((before: number) => pruneBatch.run(before).changes);
   }
 
   private open(): SqliteDatabase {
@@ -236,6 +245,22 @@ class SqliteLedger implements GatewayLedger {
       )
       .all(...values, page.limit + 1) as RequestRow[];
     return toPage(rows, page.limit);
+  }
+
+  async pruneRequests(before: number): Promise<number> {
+    this.open();
+    const bound = checkPruneBefore(before);
+    let deleted = 0;
+    for (;;) {
+      // Re-checked each batch: a close while pruning stops it between batches.
+      this.open();
+      // IMMEDIATE: the write lock up front, so a batch waits out the busy timeout rather than failing.
+      const changes = this.pruneTx.immediate(bound);
+      deleted += changes;
+      if (changes < PRUNE_BATCH) return deleted;
+      // better-sqlite3 is synchronous: give calls waiting on the event loop a turn between batches.
+      await nextTurn();
+    }
   }
 
   async close(): Promise<void> {
