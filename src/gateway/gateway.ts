@@ -239,13 +239,16 @@ export class Gateway {
           if (!target.provider.embed) {
             throw new ProviderError('PROVIDER_NOT_FOUND', `${target.name} has no embeddings`, {
               target: target.name,
-              hint: 'Route embeddings to an OpenAI, OpenAI-compatible or offline target',
+              hint: 'Route embeddings to an OpenAI, OpenAI-compatible, Gemini or offline target',
             });
           }
           return target.provider.embed(plan.sentEmbedding, call);
         }),
       );
-      const tokens = outcome.value.usage?.prompt_tokens ?? plan.estimate.input;
+      // Gemini reports no tokens for embeddings (0): the estimate is charged instead, or such calls
+      // would be free against every budget.
+      const reported = outcome.value.usage?.prompt_tokens;
+      const tokens = reported !== undefined && reported > 0 ? reported : plan.estimate.input;
       const usage: Usage = { inputTokens: tokens, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
       const meta = this.#settle(plan, admitted, outcome, usage, started);
       this.#record(

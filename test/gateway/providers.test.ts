@@ -98,6 +98,32 @@ describe('providers behind one gateway', () => {
     expect(usage?.prompt_tokens).toBe(10);
   });
 
+  it('embeds through Gemini with the official openai client', async () => {
+    const { data, response } = await client.embeddings
+      .create({ model: 'google/gemini-embedding-001', input: ['a', 'b'] })
+      .withResponse();
+    expect(response.headers.get('x-baton-target')).toBe('google/gemini-embedding-001');
+    expect(data.data.map((d) => d.index)).toEqual([0, 1]);
+    // The client asks for base64 and decodes it: the vectors arrive as numbers, 3072 by default.
+    expect(data.data.map((d) => d.embedding.length)).toEqual([3072, 3072]);
+    expect(data.data[0]?.embedding).not.toEqual(data.data[1]?.embedding);
+    expect(gemini.requests.at(-1)).toMatchObject({
+      path: '/v1beta/models/gemini-embedding-001:batchEmbedContents',
+    });
+    // Gemini reports no tokens: the call is priced at the gateway's estimate, never for free.
+    expect(Number(response.headers.get('x-baton-cost-usd'))).toBeGreaterThan(0);
+  });
+
+  it('answers PROVIDER_NOT_FOUND for embeddings routed to Anthropic, which has none', async () => {
+    const failed = await client.embeddings.create({ model: 'anthropic/claude-sonnet-4-5', input: 'a' }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect(failed).toMatchObject({ status: 502, code: 'PROVIDER_NOT_FOUND' });
+    expect((failed as InstanceType<typeof OpenAI.APIError>).message).toMatch(/Gemini/);
+  });
+
   it('answers from the offline model by its rules, labelled offline', async () => {
     const tools = [
       {

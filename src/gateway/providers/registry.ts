@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { BatonError } from '../../core/errors.js';
 import { type ProviderConfig, resolveSecret } from '../config.js';
+import { ProviderError } from '../errors.js';
 import { createCassetteProvider } from './cassette/index.js';
 import { createOfflineProvider } from './offline/index.js';
 import { createOpenAICompatibleProvider } from './openai-compatible.js';
@@ -66,20 +67,32 @@ export function createProvider(
       };
       const kind = config.kind;
       // The AI SDK's modules weigh about 20 MB of memory: loaded only when such a provider is first called.
-      return lazyProvider(name, async () => {
-        const sdk = await import('./ai-sdk/index.js');
-        return kind === 'anthropic'
-          ? sdk.createAnthropicProvider(options)
-          : sdk.createGeminiProvider(options);
-      });
+      return lazyProvider(
+        name,
+        async () => {
+          const sdk = await import('./ai-sdk/index.js');
+          return kind === 'anthropic'
+            ? sdk.createAnthropicProvider(options)
+            : sdk.createGeminiProvider(options);
+        },
+        { embeddings: kind === 'gemini' },
+      );
     }
     case 'offline':
       return createOfflineProvider(config.rulesFile ? { rulesFile: config.rulesFile } : {});
   }
 }
 
-/** A provider created on its first call. Neither AI SDK provider has embeddings, so neither does this. */
-function lazyProvider(name: string, load: () => Promise<Provider>): Provider {
+/**
+ * A provider created on its first call. Whether it has `embed` must be known before the load
+ * (the gateway and the cassette wrapper look for the method), so the caller says: Gemini has
+ * embeddings, Anthropic has none, and without `embed` the gateway answers PROVIDER_NOT_FOUND.
+ */
+function lazyProvider(
+  name: string,
+  load: () => Promise<Provider>,
+  { embeddings }: { embeddings: boolean },
+): Provider {
   let loaded: Promise<Provider> | undefined;
   const get = (): Promise<Provider> => {
     // A failed load is not kept: the next call tries again.
@@ -89,7 +102,7 @@ function lazyProvider(name: string, load: () => Promise<Provider>): Provider {
     });
     return loaded;
   };
-  return {
+  const provider: Provider = {
     name,
     async chat(request, call) {
       return (await get()).chat(request, call);
@@ -101,6 +114,19 @@ function lazyProvider(name: string, load: () => Promise<Provider>): Provider {
       if (loaded) await (await loaded).close?.();
     },
   };
+  if (embeddings) {
+    provider.embed = async (request, call) => {
+      const loadedProvider = await get();
+      if (!loadedProvider.embed) {
+        throw new ProviderError('PROVIDER_NOT_FOUND', `${call.target} has no embeddings`, {
+          target: call.target,
+          hint: 'Route embeddings to an OpenAI, OpenAI-compatible, Gemini or offline target',
+        });
+      }
+      return loadedProvider.embed(request, call);
+    };
+  }
+  return provider;
 }
 
 /** Creates every configured provider, plus `offline` when not configured. */

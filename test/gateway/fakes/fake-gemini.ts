@@ -1,7 +1,8 @@
 /**
  * A fake Gemini upstream: `POST /v1beta/models/{model}:generateContent` and
- * `:streamGenerateContent` (SSE with `alt=sse`, a JSON array without it), authenticated by
- * `x-goog-api-key` or `?key=`, with Google-format errors. See fake-server.ts for recording and faults.
+ * `:streamGenerateContent` (SSE with `alt=sse`, a JSON array without it), `:embedContent` and
+ * `:batchEmbedContents`, authenticated by `x-goog-api-key` or `?key=`, with Google-format errors.
+ * See fake-server.ts for recording and faults.
  */
 import {
   type AuthFailure,
@@ -12,7 +13,25 @@ import {
   type Responder,
   startFakeServer,
 } from './fake-server.js';
-import { type RequestView, type ResolvedReply, type Script, Scripter, splitText, textOf } from './script.js';
+import {
+  embedText,
+  type RequestView,
+  type ResolvedReply,
+  type Script,
+  Scripter,
+  splitText,
+  textOf,
+} from './script.js';
+
+/** Options of {@link startFakeGemini}. */
+export interface FakeGeminiOptions extends FakeServerOptions {
+  /**
+   * Embedding length when the request has no `outputDimensionality`, and the largest it may ask for
+   * (gemini-embedding-001's).
+   * @defaultValue 3072
+   */
+  embeddingDimensions?: number;
+}
 
 /** A running fake Gemini upstream. */
 export interface FakeGemini extends FakeServer {
@@ -22,7 +41,8 @@ export interface FakeGemini extends FakeServer {
 
 type Json = Record<string, unknown>;
 
-const route = /^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+const route =
+  /^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/;
 
 /**
  * Starts a fake Gemini upstream on 127.0.0.1; the API is at `${url}/v1beta`.
@@ -30,7 +50,8 @@ const route = /^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateC
  * const gemini = await startFakeGemini();
  * gemini.setScript({ toolCalls: 'first-tool' });
  */
-export async function startFakeGemini(options: FakeServerOptions = {}): Promise<FakeGemini> {
+export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<FakeGemini> {
+  const dimensions = options.embeddingDimensions ?? 3072;
   const scripter = new Scripter('gemini_call_');
   let served = 0;
   const server = await startFakeServer(
@@ -45,6 +66,8 @@ export async function startFakeGemini(options: FakeServerOptions = {}): Promise<
           return respond.error(404, `Method not found: ${request.method} ${request.path}`);
         }
         const model = decodeURIComponent(match[2] ?? '');
+        if (match[3] === 'embedContent') return embedOne(request, respond, model, dimensions);
+        if (match[3] === 'batchEmbedContents') return embedBatch(request, respond, model, dimensions);
         return generate(request, respond, scripter, model, match[3] === 'streamGenerateContent', served++);
       },
     },
@@ -189,4 +212,66 @@ async function generate(
     await out.write(`${i === 0 ? '[' : ',\r\n'}${JSON.stringify(chunk)}`);
   await out.write(']');
   out.end();
+}
+
+/** `embedContent`: `{ content: { parts }, outputDimensionality? }` → `{ embedding: { values } }`. */
+function embedOne(
+  request: RecordedRequest,
+  respond: Responder,
+  model: string,
+  maxDimensions: number,
+): Promise<void> {
+  const embedded = embedding((request.body ?? {}) as Json, 'EmbedContentRequest', maxDimensions);
+  if (typeof embedded === 'string') return respond.error(400, embedded);
+  if (embedded.model !== undefined && embedded.model !== `models/${model}`)
+    return respond.error(400, `* EmbedContentRequest.model: must be models/${model}, got ${embedded.model}`);
+  return respond.json(200, { embedding: { values: embedded.values } });
+}
+
+/** `batchEmbedContents`: `{ requests: [{ model, content, outputDimensionality? }] }` → `{ embeddings: [{ values }] }`. */
+function embedBatch(
+  request: RecordedRequest,
+  respond: Responder,
+  model: string,
+  maxDimensions: number,
+): Promise<void> {
+  const body = (request.body ?? {}) as Json;
+  if (!Array.isArray(body.requests) || body.requests.length === 0)
+    return respond.error(400, '* BatchEmbedContentsRequest.requests: requests is not specified');
+  const embeddings: Json[] = [];
+  for (const [i, item] of (body.requests as unknown[]).entries()) {
+    const field = `BatchEmbedContentsRequest.requests[${i}]`;
+    const embedded = embedding((item ?? {}) as Json, field, maxDimensions);
+    if (typeof embedded === 'string') return respond.error(400, embedded);
+    // The real API requires each request to name the model of the URL.
+    if (embedded.model !== `models/${model}`) {
+      return respond.error(
+        400,
+        `* ${field}.model: must be models/${model}, got ${String(embedded.model ?? 'nothing')}`,
+      );
+    }
+    embeddings.push({ values: embedded.values });
+  }
+  return respond.json(200, { embeddings });
+}
+
+/** One EmbedContentRequest's vector, or the error message for a malformed one. */
+function embedding(
+  body: Json,
+  field: string,
+  maxDimensions: number,
+): { model: unknown; values: number[] } | string {
+  const parts = (body.content as Json | undefined)?.parts;
+  if (!Array.isArray(parts) || parts.length === 0) return `* ${field}.content: content is not specified`;
+  const requested = body.outputDimensionality;
+  if (
+    requested !== undefined &&
+    (typeof requested !== 'number' ||
+      !Number.isInteger(requested) ||
+      requested < 1 ||
+      requested > maxDimensions)
+  ) {
+    return `* ${field}.output_dimensionality: must be an integer from 1 to ${maxDimensions}`;
+  }
+  return { model: body.model, values: embedText(textOf(parts), requested ?? maxDimensions) };
 }

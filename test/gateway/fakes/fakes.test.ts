@@ -420,6 +420,64 @@ describe('fake Gemini', () => {
     expect(chunks.at(-1)?.candidates[0].finishReason).toBe('STOP');
   });
 
+  it('answers deterministic embeddings from embedContent and batchEmbedContents, faults included', async () => {
+    const gemini = track(await startFakeGemini({ embeddingDimensions: 16 }));
+    const auth = { 'x-goog-api-key': 'g-test' };
+    const url = (method: string) => `${gemini.url}/v1beta/models/gemini-embedding-001:${method}`;
+    const model = 'models/gemini-embedding-001';
+    const content = (text: string) => ({ role: 'user', parts: [{ text }] });
+
+    const one = (await (
+      await post(url('embedContent'), { model, content: { parts: [{ text: 'hello' }] } }, auth)
+    ).json()) as Json;
+    expect(one.embedding.values).toHaveLength(16);
+
+    const batch = (await (
+      await post(
+        url('batchEmbedContents'),
+        {
+          requests: [
+            { model, content: content('hello'), outputDimensionality: 16 },
+            { model, content: content('world'), outputDimensionality: 16 },
+          ],
+        },
+        auth,
+      )
+    ).json()) as Json;
+    expect(batch.embeddings).toHaveLength(2);
+    expect(batch.embeddings[0].values).toEqual(one.embedding.values);
+    expect(batch.embeddings[1].values).not.toEqual(one.embedding.values);
+
+    const short = (await (
+      await post(url('embedContent'), { content: content('hello'), outputDimensionality: 4 }, auth)
+    ).json()) as Json;
+    expect(short.embedding.values).toHaveLength(4);
+
+    const tooLong = await post(
+      url('embedContent'),
+      { content: content('x'), outputDimensionality: 17 },
+      auth,
+    );
+    expect(tooLong.status).toBe(400);
+    expect(await tooLong.json()).toMatchObject({ error: { status: 'INVALID_ARGUMENT' } });
+    const wrongModel = await post(
+      url('batchEmbedContents'),
+      { requests: [{ model: 'models/other', content: content('x') }] },
+      auth,
+    );
+    expect(wrongModel.status).toBe(400);
+
+    gemini.fault({ status: 429, retryAfter: '3' });
+    const limited = await post(
+      url('batchEmbedContents'),
+      { requests: [{ model, content: content('x') }] },
+      auth,
+    );
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('3');
+    expect(await limited.json()).toMatchObject({ error: { code: 429, status: 'RESOURCE_EXHAUSTED' } });
+  });
+
   it('answers Google-format errors for a missing key and a wrong key', async () => {
     const gemini = track(await startFakeGemini({ apiKeys: ['g-test'] }));
     const missing = await post(`${base(gemini)}:generateContent`, body, {});

@@ -3,7 +3,7 @@
  * protocols on loopback, with scripted answers and injectable faults. Tests never call a live model.
  */
 export { type FakeAnthropic, startFakeAnthropic } from './fake-anthropic.js';
-export { type FakeGemini, startFakeGemini } from './fake-gemini.js';
+export { type FakeGemini, type FakeGeminiOptions, startFakeGemini } from './fake-gemini.js';
 export { type FakeOpenAI, type FakeOpenAIOptions, startFakeOpenAI } from './fake-openai.js';
 export type { FakeServer, FakeServerOptions, RecordedRequest } from './fake-server.js';
 export type { Fault, FaultMatch } from './faults.js';

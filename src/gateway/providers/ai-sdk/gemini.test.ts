@@ -1,6 +1,6 @@
 /**
  * The Gemini provider against the fake Gemini upstream over real HTTP: answers, streams, tool
- * calls, and what reaches the wire. Failures are in failures.test.ts.
+ * calls, embeddings, and what reaches the wire. Chat failures are in failures.test.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,7 +10,9 @@ import {
   weatherTool,
 } from '../../../../test/gateway/chunk-helpers.js';
 import { type FakeGemini, startFakeGemini } from '../../../../test/gateway/fakes/index.js';
-import type { ChatRequest } from '../../types.js';
+import { embedText } from '../../../../test/gateway/fakes/script.js';
+import { ProviderError } from '../../errors.js';
+import type { ChatRequest, EmbeddingRequest } from '../../types.js';
 import type { Provider, ProviderCall } from '../provider.js';
 import { createGeminiProvider } from './gemini.js';
 
@@ -19,11 +21,12 @@ type Json = Record<string, any>;
 
 const MODEL = 'gemini-2.5-flash';
 const NOW = 1_700_000_000_000;
+const DIMENSIONS = 64;
 let fake: FakeGemini;
 let provider: Provider;
 
 beforeAll(async () => {
-  fake = await startFakeGemini({ apiKeys: ['gemini-key'] });
+  fake = await startFakeGemini({ apiKeys: ['gemini-key'], embeddingDimensions: DIMENSIONS });
   provider = createGeminiProvider({
     name: 'gemini',
     baseUrl: `${fake.url}/v1beta`,
@@ -307,5 +310,113 @@ describe('gemini provider', () => {
   it('reports a truncated answer as finish_reason length', async () => {
     fake.setScript({ text: 'Once upon a', truncated: true });
     expect((await provider.chat(ask('Story'), call())).choices[0]?.finish_reason).toBe('length');
+  });
+});
+
+describe('gemini embeddings', () => {
+  const EMBEDDING_MODEL = 'gemini-embedding-001';
+  const embedCall = (): ProviderCall => ({
+    model: EMBEDDING_MODEL,
+    signal: new AbortController().signal,
+    target: `gemini/${EMBEDDING_MODEL}`,
+  });
+  const embed = async (input: EmbeddingRequest['input'], extra: Partial<EmbeddingRequest> = {}) => {
+    if (!provider.embed) throw new Error('the Gemini provider has no embed');
+    return provider.embed({ model: 'embed', input, ...extra }, embedCall());
+  };
+
+  it('embeds one string with embedContent, in the OpenAI shape', async () => {
+    const response = await embed('hello');
+    expect(lastRequest()).toMatchObject({
+      path: `/v1beta/models/${EMBEDDING_MODEL}:embedContent`,
+      headers: { 'x-goog-api-key': 'gemini-key' },
+    });
+    expect(lastBody()).toEqual({
+      model: `models/${EMBEDDING_MODEL}`,
+      content: { parts: [{ text: 'hello' }] },
+    });
+    expect(response).toEqual({
+      object: 'list',
+      data: [{ object: 'embedding', index: 0, embedding: embedText('hello', DIMENSIONS) }],
+      model: EMBEDDING_MODEL,
+      // Gemini reports no token count for embeddings.
+      usage: { prompt_tokens: 0, total_tokens: 0 },
+    });
+  });
+
+  it('embeds several strings with one batchEmbedContents call, in order', async () => {
+    const response = await embed(['a', 'b', 'c']);
+    expect(lastRequest()?.path).toBe(`/v1beta/models/${EMBEDDING_MODEL}:batchEmbedContents`);
+    expect(lastBody().requests).toEqual(
+      ['a', 'b', 'c'].map((text) => ({
+        model: `models/${EMBEDDING_MODEL}`,
+        content: { role: 'user', parts: [{ text }] },
+      })),
+    );
+    expect(response.data.map((d) => [d.index, d.embedding])).toEqual(
+      ['a', 'b', 'c'].map((text, i) => [i, embedText(text, DIMENSIONS)]),
+    );
+  });
+
+  it('splits more than 100 inputs, the per-call limit, over several calls', async () => {
+    const before = fake.requests.length;
+    const texts = Array.from({ length: 101 }, (_, i) => `text ${i}`);
+    const response = await embed(texts);
+    const calls = fake.requests.slice(before).map((r) => (r.body as Json).requests?.length ?? 1);
+    expect(calls).toEqual([100, 1]);
+    expect(response.data).toHaveLength(101);
+    expect(response.data[100]).toEqual({
+      object: 'embedding',
+      index: 100,
+      embedding: embedText('text 100', DIMENSIONS),
+    });
+  });
+
+  it('sends dimensions as outputDimensionality', async () => {
+    const response = await embed(['a', 'b'], { dimensions: 8 });
+    expect(lastBody().requests.map((r: Json) => r.outputDimensionality)).toEqual([8, 8]);
+    expect(response.data[0]?.embedding).toHaveLength(8);
+    await embed('a', { dimensions: 8 });
+    expect(lastBody().outputDimensionality).toBe(8);
+  });
+
+  it('answers base64 as little-endian float32s, like OpenAI', async () => {
+    const response = await embed('hello', { encoding_format: 'base64' });
+    const encoded = response.data[0]?.embedding;
+    expect(typeof encoded).toBe('string');
+    const bytes = Buffer.from(encoded as string, 'base64');
+    const decoded = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+    expect(decoded).toHaveLength(DIMENSIONS);
+    for (const [i, value] of embedText('hello', DIMENSIONS).entries())
+      expect(decoded[i]).toBeCloseTo(value, 6);
+  });
+
+  it('types a 429 with Retry-After as PROVIDER_RATE_LIMITED with retryAfterMs', async () => {
+    fake.fault({ status: 429, retryAfter: '4' });
+    const error = await embed(['a', 'b']).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({
+      code: 'PROVIDER_RATE_LIMITED',
+      status: 429,
+      retryAfterMs: 4000,
+      target: `gemini/${EMBEDDING_MODEL}`,
+    });
+  });
+
+  it.each([
+    ['number[]', [1, 2, 3]],
+    ['number[][]', [[1, 2], [3]]],
+  ])('rejects token ids (%s) before calling Gemini', async (_, input) => {
+    const before = fake.requests.length;
+    const error = await embed(input).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ code: 'PROVIDER_REJECTED', hint: expect.stringMatching(/string/) });
+    expect(fake.requests.length).toBe(before);
   });
 });

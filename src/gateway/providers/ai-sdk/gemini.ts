@@ -1,12 +1,12 @@
 /**
- * The Gemini provider: the Gemini API (`generateContent`, `streamGenerateContent`) through
- * `@ai-sdk/google`. Embeddings are not wired yet: the fake upstream the tests run against has no
- * `embedContent` endpoint to prove them on.
+ * The Gemini provider: the Gemini API (`generateContent`, `streamGenerateContent`, and
+ * `embedContent` / `batchEmbedContents` for embeddings) through `@ai-sdk/google`.
  * @module
  */
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import type { Provider } from '../provider.js';
 import { withVersionPath } from './base-url.js';
+import { createEmbed } from './embedding-model.js';
 import { createLanguageModelProvider } from './language-model-provider.js';
 
 /** Options of {@link createGeminiProvider}. */
@@ -31,6 +31,10 @@ export interface GeminiProviderOptions {
  * @example
  * const gemini = createGeminiProvider({ name: 'gemini', apiKey: process.env.GEMINI_API_KEY! });
  * await gemini.chat(request, { model: 'gemini-2.5-flash', signal, target: 'gemini/gemini-2.5-flash' });
+ * await gemini.embed?.(
+ *   { model: 'embed', input: ['a', 'b'], dimensions: 768 },
+ *   { model: 'gemini-embedding-001', signal, target: 'gemini/gemini-embedding-001' },
+ * );
  */
 export function createGeminiProvider(options: GeminiProviderOptions): Provider {
   const baseURL = withVersionPath(options.baseUrl, '/v1beta');
@@ -39,9 +43,15 @@ export function createGeminiProvider(options: GeminiProviderOptions): Provider {
     ...(baseURL === undefined ? {} : { baseURL }),
     ...(options.headers === undefined ? {} : { headers: options.headers }),
   });
-  return createLanguageModelProvider({
-    name: options.name,
-    languageModel: (modelId) => sdk.languageModel(modelId),
-    ...(options.now === undefined ? {} : { now: options.now }),
-  });
+  return {
+    ...createLanguageModelProvider({
+      name: options.name,
+      languageModel: (modelId) => sdk.languageModel(modelId),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    }),
+    embed: createEmbed({
+      embeddingModel: (modelId) => sdk.embeddingModel(modelId),
+      dimensionsOptions: (dimensions) => ({ google: { outputDimensionality: dimensions } }),
+    }),
+  };
 }
