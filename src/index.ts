@@ -70,6 +70,7 @@ export type {
   CallMeta,
   GatewayOptions,
   GatewayStream,
+  RunModels,
   TargetStatus,
 } from './gateway/gateway.js';
 export { Gateway } from './gateway/gateway.js';

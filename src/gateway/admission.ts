@@ -144,11 +144,14 @@ export function budgetClaims(
   principal: Principal,
   run: CallContext['run'],
 ): BudgetClaim[] {
+  // Spend is recorded for the key and the tenant even without a budget: it is their cost report.
   const claims: BudgetClaim[] = [];
-  if (principal.key && principal.key.budgets.length > 0)
-    claims.push({ scope: 'key', id: principal.key.id, limits: principal.key.budgets });
-  const tenant = config.limits.tenants[principal.tenant]?.budgets;
-  if (tenant && tenant.length > 0) claims.push({ scope: 'tenant', id: principal.tenant, limits: tenant });
+  if (principal.key) claims.push({ scope: 'key', id: principal.key.id, limits: principal.key.budgets });
+  claims.push({
+    scope: 'tenant',
+    id: principal.tenant,
+    limits: config.limits.tenants[principal.tenant]?.budgets ?? [],
+  });
   if (run)
     claims.push({
       scope: 'run',

@@ -78,6 +78,13 @@ export interface GatewayOptions {
 /** How often the gateway prunes its request log (it also does once at open). */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
+/** The gateway bound to one run: see {@link Gateway.forRun}. */
+export interface RunModels {
+  chat(body: ChatRequest): Promise<{ response: ChatResponse; meta: CallMeta }>;
+  chatStream(body: ChatRequest): Promise<GatewayStream>;
+  embed(body: EmbeddingRequest): Promise<{ response: EmbeddingResponse; meta: CallMeta }>;
+}
+
 /** A target's health, as operators see it. */
 export interface TargetStatus {
   target: string;
@@ -220,6 +227,32 @@ export class Gateway {
         costOf: (usage) => this.prices.costOf(target.name, usage),
       },
     );
+  }
+
+  /**
+   * The gateway as a workflow step uses it: every call is made for the step's run, so its spend is
+   * charged to the run (and its tenant), logged with the run id, limited by `budgetUsd` when given,
+   * and cancelled with the step's signal.
+   * @example
+   * .step('summarize', { run: async (ctx) => {
+   *   const { response } = await gateway.forRun(ctx.run, { signal: ctx.signal }).chat({ model: 'fast', messages });
+   *   return response.choices[0]?.message.content;
+   * } })
+   */
+  forRun(
+    run: { id: string; tenant: string; budgetUsd?: number },
+    options: { signal?: AbortSignal } = {},
+  ): RunModels {
+    const context: CallContext = {
+      tenant: run.tenant,
+      run: { id: run.id, ...(run.budgetUsd === undefined ? {} : { budgetUsd: run.budgetUsd }) },
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    return {
+      chat: (body) => this.chat(body, context),
+      chatStream: (body) => this.chatStream(body, context),
+      embed: (body) => this.embed(body, context),
+    };
   }
 
   /** Embeddings, under the same policies as chat. */
