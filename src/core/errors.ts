@@ -59,6 +59,19 @@ export type ErrorCode =
   | 'REQUEST_CANCELLED'
   | 'STORE_UNAVAILABLE'
   | 'CONFIG_INVALID'
+  | 'PROMPT_INVALID'
+  | 'PROMPT_NOT_FOUND'
+  | 'PROMPT_VARIABLE_MISSING'
+  | 'PROMPT_VERSION_EDITED'
+  | 'MCP_TOOL_ERROR'
+  | 'MCP_UNAVAILABLE'
+  | 'TOOL_NOT_GRANTED'
+  | 'TOOL_NOT_FOUND'
+  | 'TOOL_INPUT_INVALID'
+  | 'TOOL_TIMEOUT'
+  | 'TOOL_FAILED'
+  | 'TOOL_CIRCUIT_OPEN'
+  | 'TOOL_CANCELLED'
   | 'INTERNAL';
 
 /** The serializable form of an error, as stored in history and shown by the CLI and API. */
@@ -156,7 +169,12 @@ export function toErrorInfo(err: unknown): ErrorInfo & { retryAfterMs?: number }
   return { code: 'STEP_FAILED', message: String(err), retryable: true };
 }
 
-const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['STEP_TIMEOUT', 'STORE_UNAVAILABLE', 'INTERNAL']);
+const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'STEP_TIMEOUT',
+  'STORE_UNAVAILABLE',
+  'MCP_UNAVAILABLE',
+  'INTERNAL',
+]);
 
 /** True for a {@link BatonError}, including ones from another copy of the package. */
 export function isBatonError(err: unknown): err is BatonError {
