@@ -1,36 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { searchDocs, setup } from '../../test/tools/registry-fixtures.js';
 import { BatonError } from '../core/errors.js';
-import { MemoryToolAuditSink } from './audit.js';
 import { defineTool } from './define-tool.js';
 import { utf8Bytes } from './result-cap.js';
 import { ToolError } from './tool-errors.js';
-import { ToolRegistry, type ToolRegistryOptions } from './tool-registry.js';
-
-/** A registry with a fake monotonic clock that moves 5 ms per reading, and fast retries. */
-function setup(options: Partial<ToolRegistryOptions> = {}) {
-  const audit = new MemoryToolAuditSink();
-  let ticks = 0;
-  const registry = new ToolRegistry({
-    audit,
-    now: () => {
-      ticks += 5;
-      return ticks;
-    },
-    clock: () => 1_700_000_000_000,
-    random: () => 0.5,
-    retry: { attempts: 3, baseMs: 1, maxMs: 2 },
-    ...options,
-  });
-  return { registry, audit };
-}
-
-const searchDocs = defineTool({
-  name: 'search_docs',
-  description: 'Searches the documentation.',
-  input: z.object({ query: z.string().min(1), limit: z.number().int().max(50).optional() }),
-  handler: ({ query }) => [{ title: `About ${query}` }],
-});
 
 function counting(
   name: string,

@@ -4,15 +4,10 @@
  * {@link GrantedTools} view of the tools they were granted, which is all the model can see or call.
  * @module
  */
-import {
-  type CircuitBreakerPolicy,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  handleWhen,
-} from 'cockatiel';
+import { type CircuitBreakerPolicy, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { BatonError } from '../core/errors.js';
 import { compileDetectors, type MaskerOptions } from '../gateway/pii/index.js';
+import { type BreakerState, breakerStateOf } from '../resilience/breaker-state.js';
 import type { ToolAuditSink } from './audit.js';
 import { GrantedTools, type GrantHost, type GrantSettings } from './granted-tools.js';
 import { MIN_RESULT_BYTES } from './result-cap.js';
@@ -55,7 +50,7 @@ export interface GrantOptions {
 }
 
 /** The state of a tool's breaker, as reported to operators. */
-export type ToolBreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+export type ToolBreakerState = BreakerState;
 
 /**
  * Local tools and tool sources under unique names.
@@ -181,17 +176,7 @@ export class ToolRegistry {
   /** The state of a tool's breaker; undefined before its first call. */
   breakerState(name: string): ToolBreakerState | undefined {
     const breaker = this.#breakers.get(name);
-    if (!breaker) return undefined;
-    switch (breaker.state) {
-      case CircuitState.Closed:
-        return 'closed';
-      case CircuitState.Open:
-        return 'open';
-      case CircuitState.HalfOpen:
-        return 'half-open';
-      default:
-        return 'isolated';
-    }
+    return breaker ? breakerStateOf(breaker) : undefined;
   }
 
   #breakerFor(tool: Tool): CircuitBreakerPolicy {

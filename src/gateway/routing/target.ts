@@ -11,6 +11,7 @@ import {
   circuitBreaker,
   handleWhen,
 } from 'cockatiel';
+import { type BreakerState, breakerStateOf } from '../../resilience/breaker-state.js';
 import { ProviderError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import { smoothLatency } from './strategies.js';
@@ -23,8 +24,7 @@ export interface BreakerOptions {
   halfOpenAfterMs: number;
 }
 
-/** The state of a breaker as reported to operators. */
-export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+export type { BreakerState };
 
 /** One `provider/model` with its breaker and latency. */
 export class Target {
@@ -67,16 +67,7 @@ export class Target {
   }
 
   get state(): BreakerState {
-    switch (this.breaker.state) {
-      case CircuitState.Closed:
-        return 'closed';
-      case CircuitState.Open:
-        return 'open';
-      case CircuitState.HalfOpen:
-        return 'half-open';
-      default:
-        return 'isolated';
-    }
+    return breakerStateOf(this.breaker);
   }
 
   /** Records a success's latency. */
