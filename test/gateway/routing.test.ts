@@ -227,6 +227,8 @@ describe('strategies', () => {
       .withResponse();
     expect(routed.response.headers.get('x-baton-target')).toBe('a/tiny');
     expect(routed.response.headers.get('x-baton-route')).toBe('tiny');
+    // Metadata routes; it is not sent upstream (OpenAI refuses it unless the completion is stored).
+    expect(a.requests.at(-1)?.body).not.toHaveProperty('metadata');
     const plain = await client.chat.completions
       .create({ model: 'router', messages: user('think') })
       .withResponse();

@@ -105,7 +105,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     name: options.name,
     async chat(request: ChatRequest, call: ProviderCall): Promise<ChatResponse> {
       const { stream: _stream, stream_options: _options, ...rest } = request;
-      const response = await post('chat/completions', { ...rest, model: call.model }, call);
+      const response = await post('chat/completions', upstreamBody(rest, call), call);
       const answer = await readJson<ChatResponse>(response, call);
       if (!Array.isArray(answer?.choices)) {
         throw new ProviderError('PROVIDER_BAD_RESPONSE', `${call.target} answered without choices`, {
@@ -117,8 +117,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     async *chatStream(request: ChatRequest, call: ProviderCall): AsyncGenerator<ChatChunk> {
       // Usage is always requested: without it a streamed call could not be priced or budgeted.
       const body = {
-        ...request,
-        model: call.model,
+        ...upstreamBody(request, call),
         stream: true,
         stream_options: { ...request.stream_options, include_usage: true },
       };
@@ -168,6 +167,23 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     async close(): Promise<void> {
       await pool.close();
     },
+  };
+}
+
+/**
+ * The request as the upstream takes it: the target's model name, and `metadata` only with
+ * `store: true`. Metadata is Baton's routing and labelling input; OpenAI refuses it unless the
+ * completion is stored.
+ */
+function upstreamBody(
+  request: Omit<ChatRequest, 'stream' | 'stream_options'>,
+  call: ProviderCall,
+): Record<string, unknown> {
+  const { metadata, ...rest } = request;
+  return {
+    ...rest,
+    model: call.model,
+    ...(metadata !== undefined && request.store === true ? { metadata } : {}),
   };
 }
 
