@@ -3,6 +3,8 @@
  * @module
  */
 
+export { type LlmKindOptions, type LlmStepOptions, llm, llmKind } from './agents/llm-step.js';
+export { PromptLibrary, type RenderedPrompt } from './agents/prompts/index.js';
 export type { ApprovalResult, CommonStepOptions, ItemResult, WaitResult } from './core/builder.js';
 export { WorkflowBuilder, workflow } from './core/builder.js';
 export type {
