@@ -5,6 +5,7 @@
 
 export { type LlmKindOptions, type LlmStepOptions, llm, llmKind } from './agents/llm-step.js';
 export { PromptLibrary, type RenderedPrompt } from './agents/prompts/index.js';
+export { type ToolStepOptions, toolCall, toolKind } from './agents/tool-step.js';
 export type { ApprovalResult, CommonStepOptions, ItemResult, WaitResult } from './core/builder.js';
 export { WorkflowBuilder, workflow } from './core/builder.js';
 export type {
@@ -141,3 +142,8 @@ export type { PostgresStoreOptions } from './store/postgres/postgres-store.js';
 export { PostgresStore } from './store/postgres/postgres-store.js';
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
+export { MemoryToolAuditSink, type ToolAuditRecord, type ToolAuditSink } from './tools/audit.js';
+export { defineTool } from './tools/define-tool.js';
+export { connectMcp, type McpToolSource } from './tools/mcp/index.js';
+export type { Tool, ToolCallContext, ToolSource } from './tools/tool.js';
+export { ToolRegistry } from './tools/tool-registry.js';

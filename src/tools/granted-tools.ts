@@ -40,6 +40,8 @@ export interface ToolCallRequestContext {
 export type ToolOutcome =
   | {
       ok: true;
+      /** The tool's result as it returned it (for `tool` steps; models get `content`). */
+      value: unknown;
       content: string;
       /** The result was cut to the cap; a note at the end of `content` tells the model. */
       truncated: boolean;
@@ -211,7 +213,7 @@ export class GrantedTools {
       resultBytes: capped.bytes,
       truncated: capped.truncated,
     });
-    return { ok: true, ...capped };
+    return { ok: true, value: result.value, ...capped };
   }
 
   #failure(error: ToolError): ToolOutcome {
