@@ -119,7 +119,13 @@ describe('ToolRegistry calls', () => {
     const { registry, audit } = setup();
     const tools = registry.register(searchDocs).forGrant(['search_docs']);
     const outcome = await tools.call('search_docs', { query: 'grants' });
-    expect(outcome).toEqual({ ok: true, content: '[{"title":"About grants"}]', truncated: false, bytes: 26 });
+    expect(outcome).toEqual({
+      ok: true,
+      value: [{ title: 'About grants' }],
+      content: '[{"title":"About grants"}]',
+      truncated: false,
+      bytes: 26,
+    });
     expect(audit.records[0]).toMatchObject({ outcome: 'ok', attempts: 1, resultBytes: 26, truncated: false });
     expect(audit.records[0]).not.toHaveProperty('errorCode');
   });
