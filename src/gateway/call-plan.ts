@@ -175,33 +175,63 @@ export function planCall(input: PlanInput): CallPlan {
       return logMasker.maskJson(value);
     },
     logEntry(facts, log) {
-      const usage = facts.usage;
       return {
-        id: input.id,
-        at: input.started,
-        tenant: input.principal.tenant,
-        ...(input.principal.key ? { keyId: input.principal.key.id } : {}),
-        ...(input.context.run ? { runId: input.context.run.id } : {}),
-        route: route.requested,
-        ...(facts.target ? { target: facts.target } : {}),
-        endpoint: input.endpoint,
-        stream: input.stream,
-        status: facts.status,
-        ...(facts.errorCode ? { errorCode: facts.errorCode } : {}),
-        inputTokens: usage?.inputTokens ?? 0,
-        outputTokens: usage?.outputTokens ?? 0,
-        cachedInputTokens: usage?.cachedInputTokens ?? 0,
-        reasoningTokens: usage?.reasoningTokens ?? 0,
-        costUsd: facts.costUsd ?? 0,
-        latencyMs: facts.latencyMs,
-        ...(facts.ttftMs === undefined ? {} : { ttftMs: facts.ttftMs }),
-        cacheHit: facts.cacheHit ?? false,
-        retries: facts.retries ?? 0,
-        fallbacks: facts.fallbacks ?? 0,
+        ...requestLogEntry(
+          {
+            id: input.id,
+            started: input.started,
+            principal: input.principal,
+            context: input.context,
+            route: route.requested,
+            endpoint: input.endpoint,
+            stream: input.stream,
+          },
+          facts,
+        ),
         ...(log.bodies ? { request: truncatedJson(plan.maskForLog(sent), log.maxBodyChars) } : {}),
-        ...(facts.response === undefined ? {} : { response: facts.response }),
       };
     },
   };
   return plan;
+}
+
+/** Which call a request log entry is about. */
+export interface LoggedCall {
+  id: string;
+  started: number;
+  principal: Principal;
+  context: CallContext;
+  /** The model the caller asked for. */
+  route: string;
+  endpoint: RequestLogEntry['endpoint'];
+  stream: boolean;
+}
+
+/** A request log entry without the request body: also for calls refused before they had a plan. */
+export function requestLogEntry(call: LoggedCall, facts: LogFacts): RequestLogEntry {
+  const usage = facts.usage;
+  return {
+    id: call.id,
+    at: call.started,
+    tenant: call.principal.tenant,
+    ...(call.principal.key ? { keyId: call.principal.key.id } : {}),
+    ...(call.context.run ? { runId: call.context.run.id } : {}),
+    route: call.route,
+    ...(facts.target ? { target: facts.target } : {}),
+    endpoint: call.endpoint,
+    stream: call.stream,
+    status: facts.status,
+    ...(facts.errorCode ? { errorCode: facts.errorCode } : {}),
+    inputTokens: usage?.inputTokens ?? 0,
+    outputTokens: usage?.outputTokens ?? 0,
+    cachedInputTokens: usage?.cachedInputTokens ?? 0,
+    reasoningTokens: usage?.reasoningTokens ?? 0,
+    costUsd: facts.costUsd ?? 0,
+    latencyMs: facts.latencyMs,
+    ...(facts.ttftMs === undefined ? {} : { ttftMs: facts.ttftMs }),
+    cacheHit: facts.cacheHit ?? false,
+    retries: facts.retries ?? 0,
+    fallbacks: facts.fallbacks ?? 0,
+    ...(facts.response === undefined ? {} : { response: facts.response }),
+  };
 }

@@ -12,7 +12,6 @@ import type { ChatRequest, Usage } from './types.js';
 /** Looks prices up by `provider/model` in config, then by model name in config, then in the shipped table. */
 export class PriceBook {
   readonly #overrides: Readonly<Record<string, ModelPrice>>;
-  readonly #cache = new Map<string, ModelPrice | undefined>();
 
   constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
     this.#overrides = overrides;
@@ -20,15 +19,13 @@ export class PriceBook {
 
   /** The price of a target (`provider/model`); undefined when unknown (its calls cost 0 and are flagged). */
   priceOf(target: string): ModelPrice | undefined {
-    if (this.#cache.has(target)) return this.#cache.get(target);
     const model = target.slice(target.indexOf('/') + 1);
-    const price =
+    return (
       this.#overrides[target] ??
       this.#overrides[model] ??
       DEFAULT_PRICES[model] ??
-      (target.startsWith('offline/') ? OFFLINE_PRICE : undefined);
-    this.#cache.set(target, price);
-    return price;
+      (target.startsWith('offline/') ? OFFLINE_PRICE : undefined)
+    );
   }
 
   /** The cost of a call in USD; 0 for unknown models. */

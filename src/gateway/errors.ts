@@ -95,9 +95,9 @@ const CONTEXT_LENGTH_RE =
 export function providerErrorFromStatus(
   status: number,
   message: string,
-  options: { target?: string; retryAfter?: string | null; cause?: unknown } = {},
+  options: { target?: string; headers?: (name: string) => string | undefined; cause?: unknown } = {},
 ): ProviderError {
-  const retryAfterMs = parseRetryAfter(options.retryAfter);
+  const retryAfterMs = options.headers ? retryAfterOf(options.headers) : undefined;
   const base = {
     target: options.target,
     status,
@@ -134,7 +134,17 @@ export function providerErrorFromStatus(
   });
 }
 
-/** Parses `Retry-After` (seconds or an HTTP date) to milliseconds; also reads `retry-after-ms`. */
+/**
+ * When an upstream asks to be retried, in milliseconds: `retry-after-ms` (OpenAI's, the more
+ * precise) when present, else `Retry-After`.
+ */
+export function retryAfterOf(header: (name: string) => string | undefined): number | undefined {
+  const raw = header('retry-after-ms');
+  const ms = raw ? Number(raw) : Number.NaN;
+  return Number.isFinite(ms) ? Math.max(0, ms) : parseRetryAfter(header('retry-after'));
+}
+
+/** Parses `Retry-After` (seconds or an HTTP date) to milliseconds. */
 export function parseRetryAfter(
   value: string | null | undefined,
   now: number = Date.now(),

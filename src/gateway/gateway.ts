@@ -19,7 +19,7 @@ import {
   type ResolvedRoute,
   resolveRoute,
 } from './admission.js';
-import { type Admitted, type CallPlan, planCall } from './call-plan.js';
+import { type Admitted, type CallPlan, planCall, requestLogEntry } from './call-plan.js';
 import { type GatewayConfig, parseGatewayConfig } from './config.js';
 import { PriceBook } from './cost.js';
 import { withDefaultRoutes } from './defaults.js';
@@ -559,34 +559,23 @@ export class Gateway {
     err: unknown,
     started: number,
   ): void {
-    this.#log.append({
-      id: newRequestId(started),
-      at: started,
-      tenant: principal.tenant,
-      ...(principal.key ? { keyId: principal.key.id } : {}),
-      ...(context.run ? { runId: context.run.id } : {}),
-      route: request.model,
-      endpoint,
-      stream,
-      status: 'error',
-      errorCode: err instanceof BatonError ? err.code : 'INTERNAL',
-      inputTokens: 0,
-      outputTokens: 0,
-      cachedInputTokens: 0,
-      reasoningTokens: 0,
-      costUsd: 0,
-      latencyMs: this.#now() - started,
-      cacheHit: false,
-      retries: 0,
-      fallbacks: 0,
-    });
+    this.#log.add(
+      requestLogEntry(
+        { id: newRequestId(started), started, principal, context, route: request.model, endpoint, stream },
+        {
+          status: 'error',
+          errorCode: err instanceof BatonError ? err.code : 'INTERNAL',
+          latencyMs: this.#now() - started,
+        },
+      ),
+    );
   }
 
   #failed(plan: CallPlan, err: unknown, started: number): unknown {
     const failure = err instanceof RouteFailure ? err.error : err;
     const code = failure instanceof BatonError ? failure.code : 'INTERNAL';
     const attempts = err instanceof RouteFailure ? err.attempts : [];
-    this.#log.append(
+    this.#log.add(
       plan.logEntry(
         {
           status: code === 'REQUEST_CANCELLED' ? 'cancelled' : 'error',
@@ -609,7 +598,7 @@ export class Gateway {
     response: unknown,
   ): void {
     // Built when the batch is written, not on the call's path: serializing bodies costs tens of µs.
-    this.#log.append(() =>
+    this.#log.add(() =>
       plan.logEntry(
         {
           ...outcome,

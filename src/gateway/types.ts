@@ -187,3 +187,26 @@ export function usageToWire(usage: Usage): WireUsage {
     completion_tokens_details: { reasoning_tokens: usage.reasoningTokens },
   };
 }
+
+/**
+ * An embeddings answer in OpenAI's shape. `base64` is what OpenAI sends for it: the little-endian
+ * float32s of each vector (the official client asks for it by default and decodes it).
+ */
+export function embeddingResponse(
+  vectors: readonly number[][],
+  facts: { model: string; tokens: number; encoding?: EmbeddingRequest['encoding_format'] },
+): EmbeddingResponse {
+  return {
+    object: 'list',
+    data: vectors.map((vector, index) => ({
+      object: 'embedding' as const,
+      index,
+      embedding:
+        facts.encoding === 'base64'
+          ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
+          : vector,
+    })),
+    model: facts.model,
+    usage: { prompt_tokens: facts.tokens, total_tokens: facts.tokens },
+  };
+}

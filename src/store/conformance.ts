@@ -6,19 +6,17 @@
  * storeConformance('my-adapter', async (options) => ({ store: new MyStore(options), cleanup: async () => {} }));
  * @module
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import { DEFAULT_RETRY } from '../core/retry.js';
 import type { ClaimedTask, Graph, StepNode, StepOutcome } from '../core/types.js';
+import { type ConformanceSkip, skippableTest } from '../testing/skippable-test.js';
 import type { Store, StoreOptions } from './port.js';
 
 /** Makes a fresh, empty store (not yet initialised) for one test. */
 export type StoreFactory = (options: StoreOptions) => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 
 /** Tests an adapter may skip, each with the reason. */
-export interface ConformanceSkip {
-  test: string;
-  reason: string;
-}
+export type { ConformanceSkip };
 
 const noRetry = { ...DEFAULT_RETRY, maxAttempts: 1 };
 
@@ -55,12 +53,7 @@ export function storeConformance(
   factory: StoreFactory,
   options: { skip?: ConformanceSkip[] } = {},
 ): void {
-  const skipped = new Map((options.skip ?? []).map((s) => [s.test, s.reason]));
-  const test = (title: string, fn: () => Promise<void>) => {
-    const reason = skipped.get(title);
-    if (reason) it.skip(`${title} (skipped: ${reason})`, fn);
-    else it(title, fn);
-  };
+  const test = skippableTest(options.skip);
 
   describe(`Store conformance: ${name}`, () => {
     const cleanups: (() => Promise<void>)[] = [];

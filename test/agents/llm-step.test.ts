@@ -10,7 +10,7 @@ import { llm, llmKind } from '../../src/agents/llm-step.js';
 import { PromptLibrary } from '../../src/agents/prompts/index.js';
 import { workflow } from '../../src/core/builder.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../gateway/fakes/index.js';
-import { type GatewayHarness, startGateway } from '../gateway/harness.js';
+import { fastRouteTo, type GatewayHarness, startGateway } from '../gateway/harness.js';
 import { tempDir, useEngines } from '../helpers.js';
 
 const engine = useEngines();
@@ -21,11 +21,7 @@ let cleanup: () => void;
 
 beforeAll(async () => {
   up = await startFakeOpenAI();
-  gw = await startGateway({
-    providers: { openai: { kind: 'openai', baseUrl: `${up.url}/v1`, apiKey: 'sk' } },
-    routes: { fast: { targets: [{ model: 'openai/gpt-4o-mini' }] } },
-    retries: { attempts: 0, baseMs: 1, maxMs: 1, maxRetryAfterMs: 0 },
-  });
+  gw = await startGateway(fastRouteTo(up.url));
   const dir = tempDir();
   cleanup = dir.cleanup;
   mkdirSync(join(dir.dir, 'triage', 'schemas'), { recursive: true });

@@ -51,3 +51,12 @@ export async function startGateway(
     },
   };
 }
+
+/** A config with one route, `fast`, to `openai/gpt-4o-mini` at an OpenAI upstream, and no retries. */
+export function fastRouteTo(upstreamUrl: string) {
+  return {
+    providers: { openai: { kind: 'openai', baseUrl: `${upstreamUrl}/v1`, apiKey: 'sk' } },
+    routes: { fast: { targets: [{ model: 'openai/gpt-4o-mini' }] } },
+    retries: { attempts: 0, baseMs: 1, maxMs: 1, maxRetryAfterMs: 0 },
+  };
+}

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { workflow } from '../../src/core/builder.js';
 import { useEngines } from '../helpers.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fakes/index.js';
-import { type GatewayHarness, startGateway } from './harness.js';
+import { fastRouteTo, type GatewayHarness, startGateway } from './harness.js';
 
 const engine = useEngines();
 let up: FakeOpenAI;
@@ -16,11 +16,7 @@ let gw: GatewayHarness;
 
 beforeAll(async () => {
   up = await startFakeOpenAI();
-  gw = await startGateway({
-    providers: { openai: { kind: 'openai', baseUrl: `${up.url}/v1`, apiKey: 'sk' } },
-    routes: { fast: { targets: [{ model: 'openai/gpt-4o-mini' }] } },
-    retries: { attempts: 0, baseMs: 1, maxMs: 1, maxRetryAfterMs: 0 },
-  });
+  gw = await startGateway(fastRouteTo(up.url));
 });
 
 afterAll(async () => {

@@ -3,6 +3,7 @@
  * provides, the harness each section receives, the test clock and a request-log entry builder.
  * @module
  */
+import type { ConformanceSkip } from '../../testing/skippable-test.js';
 import type { GatewayLedger, LedgerOptions, RequestLogEntry } from './port.js';
 
 /**
@@ -16,10 +17,7 @@ export interface LedgerStorage {
 }
 
 /** A test an adapter may skip, with the reason. */
-export interface LedgerConformanceSkip {
-  test: string;
-  reason: string;
-}
+export type LedgerConformanceSkip = ConformanceSkip;
 
 /** The test clock: every ledger of a test reads it; each fresh storage resets it to {@link T0}. */
 export interface TestClock {

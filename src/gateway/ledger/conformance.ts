@@ -9,7 +9,8 @@
  * });
  * @module
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
+import { skippableTest } from '../../testing/skippable-test.js';
 import {
   type ConformanceHarness,
   HOUR,
@@ -33,12 +34,7 @@ export function ledgerConformance(
   storage: () => Promise<LedgerStorage>,
   options: { skip?: LedgerConformanceSkip[] } = {},
 ): void {
-  const skipped = new Map((options.skip ?? []).map((s) => [s.test, s.reason]));
-  const test = (title: string, fn: () => Promise<void>) => {
-    const reason = skipped.get(title);
-    if (reason) it.skip(`${title} (skipped: ${reason})`, fn);
-    else it(title, fn);
-  };
+  const test = skippableTest(options.skip);
 
   describe(`GatewayLedger conformance: ${name}`, () => {
     const cleanups: (() => Promise<void>)[] = [];

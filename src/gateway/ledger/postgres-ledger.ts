@@ -10,6 +10,7 @@
  */
 import pg from 'pg';
 import { BatonError } from '../../core/errors.js';
+import { applyMigrations } from '../../store/postgres/apply-migrations.js';
 import { hashKeySecret, newKeySecret, parseKeySecret, secretMatches } from './key-secret.js';
 import {
   checkNewKey,
@@ -191,27 +192,14 @@ async function migrate(pool: LedgerPgPool, schema: string | undefined): Promise<
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
       await client.query(`SET LOCAL search_path TO ${ident(schema)}`);
     }
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS gateway_migrations (version integer PRIMARY KEY, migrated_at bigint NOT NULL)',
-    );
-    const { rows } = await client.query('SELECT max(version) AS v FROM gateway_migrations');
-    const current = Number((rows[0] as { v: number | null } | undefined)?.v ?? 0);
-    if (current > POSTGRES_MIGRATIONS.length) {
-      throw new BatonError(
-        'STORE_SCHEMA_TOO_NEW',
-        `the gateway ledger${schema === undefined ? '' : ` in schema ${schema}`} has schema version ${current}, newer than this Baton (${POSTGRES_MIGRATIONS.length})`,
-        {
-          hint: 'Upgrade Baton to the version the other gateways run, or point this one at another database',
-        },
-      );
-    }
-    for (let v = current; v < POSTGRES_MIGRATIONS.length; v++) {
-      await client.query(POSTGRES_MIGRATIONS[v] as string);
-      await client.query('INSERT INTO gateway_migrations (version, migrated_at) VALUES ($1, $2)', [
-        v + 1,
-        Date.now(),
-      ]);
-    }
+    await applyMigrations(client, {
+      table: 'gateway_migrations',
+      migrations: POSTGRES_MIGRATIONS,
+      tooNew: {
+        what: `the gateway ledger${schema === undefined ? '' : ` in schema ${schema}`}`,
+        hint: 'Upgrade Baton to the version the other gateways run, or point this one at another database',
+      },
+    });
     await client.query('COMMIT');
     client.release();
   } catch (error) {

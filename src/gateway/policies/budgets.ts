@@ -10,6 +10,7 @@
  * output, so one call can overshoot by its excess over that estimate.
  * @module
  */
+import { BatchWriter } from '../batch-writer.js';
 import { GatewayError } from '../errors.js';
 import { periodStart } from '../ledger/periods.js';
 import type { BudgetPeriod, SpendEntry, SpendScope } from '../ledger/port.js';
@@ -57,12 +58,11 @@ export class Budgets {
   readonly #now: () => number;
   readonly #refreshMs: number;
   readonly #accounts = new Map<string, Account>();
-  #queue: SpendEntry[] = [];
-  #flushing: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #spend: BatchWriter<SpendEntry>;
 
   constructor(ledger: SpendLedger, options: { now?: () => number; refreshMs?: number } = {}) {
     this.#ledger = ledger;
+    this.#spend = new BatchWriter((batch) => ledger.recordSpend(batch), { intervalMs: 50 });
     this.#now = options.now ?? Date.now;
     this.#refreshMs = options.refreshMs ?? 5_000;
   }
@@ -130,8 +130,7 @@ export class Budgets {
         if (actualUsd > 0) {
           const at = this.#now();
           for (const claim of claims)
-            this.#queue.push({ scope: claim.scope, scopeId: claim.id, at, usd: actualUsd });
-          this.#schedule();
+            this.#spend.add({ scope: claim.scope, scopeId: claim.id, at, usd: actualUsd });
         }
       },
     };
@@ -190,39 +189,14 @@ export class Budgets {
       if (account.reserved === 0 && !account.reloading) this.#accounts.delete(key);
   }
 
-  #schedule(): void {
-    if (this.#timer || this.#flushing) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush().catch(() => undefined);
-    }, 50);
-    this.#timer.unref();
-  }
-
   /** Writes settled spend to the ledger now. */
-  async flush(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
-    if (this.#queue.length === 0) return;
-    const batch = this.#queue;
-    this.#queue = [];
-    this.#flushing = this.#ledger.recordSpend(batch).catch((err: unknown) => {
-      // Keep the spend rather than lose it: it is retried with the next batch.
-      this.#queue = batch.concat(this.#queue);
-      throw err;
-    });
-    try {
-      await this.#flushing;
-    } finally {
-      this.#flushing = undefined;
-      if (this.#queue.length > 0) this.#schedule();
-    }
+  flush(): Promise<void> {
+    return this.#spend.flush();
   }
 
   /** Flushes and stops the timer. */
-  async close(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  close(): Promise<void> {
+    return this.#spend.close();
   }
 }
 

@@ -76,10 +76,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     const text = await response.body.text().catch(() => '');
     throw providerErrorFromStatus(response.statusCode, errorMessage(text), {
       target: call.target,
-      retryAfter:
-        header(response.headers, 'retry-after-ms') !== undefined
-          ? String(Number(header(response.headers, 'retry-after-ms')) / 1000)
-          : header(response.headers, 'retry-after'),
+      headers: (name) => header(response.headers, name),
     });
   }
 

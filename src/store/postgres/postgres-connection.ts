@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { BatonError } from '../../core/errors.js';
+import { applyMigrations } from './apply-migrations.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { PgClient, PgPool, PgPoolClient, PgQueryable } from './postgres-driver.js';
 import { pgTypes } from './postgres-rows.js';
@@ -192,29 +193,14 @@ export class PgConnection {
       ]);
       if (this.options.schema !== undefined)
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.options.schema)}`);
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS baton_schema (version integer NOT NULL, migrated_at bigint NOT NULL)',
-      );
-      const current = Number(
-        (await client.query<{ v: number | null }>('SELECT max(version) AS v FROM baton_schema')).rows[0]?.v ??
-          0,
-      );
-      if (current > MIGRATIONS.length) {
-        throw new BatonError(
-          'STORE_SCHEMA_TOO_NEW',
-          `the database at ${this.where()} has schema version ${current}, newer than this Baton (${MIGRATIONS.length})`,
-          {
-            hint: 'Upgrade this Baton to the version the other workers run, or point it at another database',
-          },
-        );
-      }
-      for (let v = current; v < MIGRATIONS.length; v++) {
-        await client.query(MIGRATIONS[v] as string);
-        await client.query('INSERT INTO baton_schema (version, migrated_at) VALUES ($1, $2)', [
-          v + 1,
-          Date.now(),
-        ]);
-      }
+      await applyMigrations(client, {
+        table: 'baton_schema',
+        migrations: MIGRATIONS,
+        tooNew: {
+          what: `the database at ${this.where()}`,
+          hint: 'Upgrade this Baton to the version the other workers run, or point it at another database',
+        },
+      });
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -5,7 +5,7 @@
  */
 import type { EmbeddingModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { ProviderError } from '../../errors.js';
-import type { EmbeddingRequest, EmbeddingResponse } from '../../types.js';
+import { type EmbeddingRequest, type EmbeddingResponse, embeddingResponse } from '../../types.js';
 import type { ProviderCall } from '../provider.js';
 import { toProviderError } from './error-mapping.js';
 
@@ -46,19 +46,7 @@ export function createEmbed(
         vectors.push(...result.embeddings);
         tokens += result.usage?.tokens ?? 0;
       }
-      return {
-        object: 'list',
-        data: vectors.map((vector, index) => ({
-          object: 'embedding' as const,
-          index,
-          embedding:
-            request.encoding_format === 'base64'
-              ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
-              : vector,
-        })),
-        model: call.model,
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-      };
+      return embeddingResponse(vectors, { model: call.model, tokens, encoding: request.encoding_format });
     } catch (err) {
       throw toProviderError(err, { target: call.target, signal: call.signal });
     }

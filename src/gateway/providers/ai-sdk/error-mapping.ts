@@ -65,7 +65,7 @@ export function toProviderError(err: unknown, context: FailureContext): Provider
     }
     return providerErrorFromStatus(status, err.message, {
       target,
-      retryAfter: retryAfterOf(err),
+      headers: (name) => err.responseHeaders?.[name],
       cause: err,
     });
   }
@@ -142,14 +142,6 @@ function isSynthesizedParseFailure(err: APICallError): boolean {
   } catch {
     return false;
   }
-}
-
-function retryAfterOf(err: APICallError): string | undefined {
-  const headers = err.responseHeaders ?? {};
-  const seconds = headers['retry-after'];
-  if (seconds !== undefined) return seconds;
-  const ms = Number(headers['retry-after-ms']);
-  return Number.isFinite(ms) && headers['retry-after-ms'] !== undefined ? String(ms / 1000) : undefined;
 }
 
 const NETWORK_CODES = new Set([

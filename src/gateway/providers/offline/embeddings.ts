@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ProviderError } from '../../errors.js';
-import type { EmbeddingRequest, EmbeddingResponse } from '../../types.js';
+import { type EmbeddingRequest, type EmbeddingResponse, embeddingResponse } from '../../types.js';
 import { estimateTokens } from './usage.js';
 
 /** The vector length when the request gives no `dimensions`. */
@@ -70,20 +70,8 @@ export function offlineEmbeddings(
     (n, input) => n + (typeof input === 'string' ? estimateTokens(input) : input.length),
     0,
   );
-  return {
-    object: 'list',
-    model: `offline/${model}`,
-    data: inputs.map((input, index) => {
-      const vector = offlineEmbedding(input, dimensions);
-      return {
-        object: 'embedding' as const,
-        index,
-        embedding:
-          request.encoding_format === 'base64'
-            ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
-            : vector,
-      };
-    }),
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
-  };
+  return embeddingResponse(
+    inputs.map((input) => offlineEmbedding(input, dimensions)),
+    { model: `offline/${model}`, tokens, encoding: request.encoding_format },
+  );
 }
