@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { stableStringify } from '../stable-json.js';
 import type { ChatRequest, ChatResponse } from '../types.js';
 
 /** One cached answer and who paid for it. */
@@ -32,18 +33,8 @@ export function cacheKey(tenant: string, route: string, request: ChatRequest): s
     .update('\u0000')
     .update(route)
     .update('\u0000')
-    .update(stableJson(rest))
+    .update(stableStringify(rest))
     .digest('base64url');
-}
-
-/** JSON with object keys sorted, so equal requests hash equally whatever their key order. */
-export function stableJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
 }
 
 /** A bounded in-memory cache with a TTL per entry. */

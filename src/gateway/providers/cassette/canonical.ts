@@ -4,7 +4,10 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { stableStringify } from '../../stable-json.js';
 import type { ChatRequest, EmbeddingRequest } from '../../types.js';
+
+export { stableStringify };
 
 /** What identifies a recorded exchange. */
 export interface CanonicalRequest {
@@ -16,24 +19,6 @@ export interface CanonicalRequest {
   model: string;
   /** The request as the provider saw it, with `model` = `call.model` and `stream` set by `kind`. */
   request: ChatRequest | EmbeddingRequest;
-}
-
-/**
- * JSON with object keys sorted at every level; `undefined` members are dropped as `JSON.stringify`
- * does. `indent` pretty-prints.
- */
-export function stableStringify(value: unknown, indent?: number): string {
-  return JSON.stringify(sortKeys(value), null, indent);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return out;
-  }
-  return value;
 }
 
 /**
