@@ -11,12 +11,13 @@
  * @module
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import { type ZodType, z } from 'zod';
+import type { ZodType } from 'zod';
 import type { StepContext } from '../core/definition.js';
 import { BatonError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { ChatMessage, ChatRequest } from '../gateway/types.js';
 import type { StepKind } from '../runtime/kinds/step-kind.js';
+import { modelJsonSchema } from '../tools/define-tool.js';
 import type { PromptLibrary, RenderedPrompt } from './prompts/index.js';
 import { toChatRequest } from './prompts/index.js';
 
@@ -41,6 +42,8 @@ export interface LlmStepOptions<C extends StepContext = StepContext> {
 /** What an `llm` step carries in its definition. */
 export interface LlmStepConfig {
   options: LlmStepOptions;
+  /** The JSON Schema of `options.output`, computed once. */
+  outputSchema?: Record<string, unknown>;
 }
 
 /**
@@ -51,13 +54,14 @@ export interface LlmStepConfig {
 export function llm<C extends StepContext = StepContext>(
   options: LlmStepOptions<C>,
 ): { config: LlmStepConfig; describe: Record<string, unknown> } {
+  const outputSchema = options.output ? modelJsonSchema(options.output) : undefined;
   return {
-    config: { options: options as LlmStepOptions },
+    config: { options: options as LlmStepOptions, ...(outputSchema ? { outputSchema } : {}) },
     describe: {
       ...(options.prompt ? { prompt: options.prompt } : {}),
       ...(options.model ? { model: options.model } : {}),
       ...(options.parameters ? { parameters: options.parameters } : {}),
-      ...(options.output ? { output: z.toJSONSchema(options.output) } : {}),
+      ...(outputSchema ? { output: outputSchema } : {}),
       ...(options.budgetUsd === undefined ? {} : { budgetUsd: options.budgetUsd }),
     },
   };
@@ -83,12 +87,13 @@ export function llmKind(options: LlmKindOptions): StepKind {
   return {
     kind: 'llm',
     async execute(step, ctx) {
-      const config = (step.config as LlmStepConfig).options;
+      const stepConfig = step.config as LlmStepConfig;
+      const config = stepConfig.options;
       const rendered = config.prompt ? await render(options.prompts, config, ctx, step.id) : undefined;
       const base: ChatRequest = rendered
         ? toChatRequest(rendered)
         : { model: config.model ?? '', messages: config.messages ? await config.messages(ctx) : [] };
-      const check = outputCheck(config, rendered, ajv, compiled);
+      const check = outputCheck(stepConfig, rendered, ajv, compiled);
       const request: ChatRequest = {
         ...base,
         ...config.parameters,
@@ -178,17 +183,16 @@ async function render(
 }
 
 function outputCheck(
-  config: LlmStepOptions,
+  { options: config, outputSchema }: LlmStepConfig,
   rendered: RenderedPrompt | undefined,
   ajv: Ajv,
   compiled: WeakMap<object, ValidateFunction>,
 ): OutputCheck | undefined {
-  if (config.output) {
+  if (config.output && outputSchema) {
     const schema = config.output;
-    const { $schema: _drop, ...json } = z.toJSONSchema(schema) as Record<string, unknown>;
     return {
       name: 'output',
-      schema: json,
+      schema: outputSchema,
       check(value) {
         const parsed = schema.safeParse(value);
         return parsed.success

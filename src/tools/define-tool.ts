@@ -86,20 +86,28 @@ export function defineTool<Schema extends z.ZodType>(spec: ToolSpec<Schema>): To
 }
 
 /**
- * The JSON Schema models are shown: draft-07 (what providers accept), describing what the model
- * must send (`io: 'input'`, so defaults are optional), without the `$schema` key.
+ * The JSON Schema models are shown for a zod schema: draft-07 (what providers accept), describing
+ * what the model must send (`io: 'input'`, so defaults are optional), without the `$schema` key.
+ * Tool inputs and `llm` steps' structured outputs use it alike.
  */
+export function modelJsonSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-07',
+    io: 'input',
+  }) as JsonSchema;
+  return rest;
+}
+
 function toModelSchema(name: string, schema: z.ZodType): JsonSchema {
-  let json: JsonSchema;
+  let rest: JsonSchema;
   try {
-    json = z.toJSONSchema(schema, { target: 'draft-07', io: 'input' }) as JsonSchema;
+    rest = modelJsonSchema(schema);
   } catch (err) {
     throw new BatonError('INVALID_ARGUMENT', `the input schema of tool ${name} has no JSON Schema form`, {
       cause: err,
       hint: 'Use JSON types only (no dates, maps, functions or transforms that change the type)',
     });
   }
-  const { $schema: _ignored, ...rest } = json;
   if (rest.type !== 'object') {
     throw new BatonError('INVALID_ARGUMENT', `the input schema of tool ${name} is not an object schema`, {
       hint: 'Models call tools with named arguments: wrap the input in z.object({ ... })',
