@@ -35,6 +35,8 @@ export interface LlmStepOptions<C extends StepContext = StepContext> {
   parameters?: Record<string, unknown>;
   /** Structured output as a zod schema; overrides the prompt's output schema. */
   output?: ZodType;
+  /** Structured output as a JSON Schema (what specs write), checked with Ajv; `output` wins over it. */
+  outputJsonSchema?: Record<string, unknown>;
   /** The run's budget for model calls, in USD. */
   budgetUsd?: number;
 }
@@ -54,7 +56,7 @@ export interface LlmStepConfig {
 export function llm<C extends StepContext = StepContext>(
   options: LlmStepOptions<C>,
 ): { config: LlmStepConfig; describe: Record<string, unknown> } {
-  const outputSchema = options.output ? modelJsonSchema(options.output) : undefined;
+  const outputSchema = options.output ? modelJsonSchema(options.output) : options.outputJsonSchema;
   return {
     config: { options: options as LlmStepOptions, ...(outputSchema ? { outputSchema } : {}) },
     describe: {
@@ -201,9 +203,11 @@ function outputCheck(
       },
     };
   }
-  const format = rendered?.responseFormat;
-  if (!format?.json_schema.schema) return undefined;
-  const schema = format.json_schema.schema as Record<string, unknown>;
+  const format = outputSchema
+    ? { name: 'output', schema: outputSchema }
+    : rendered?.responseFormat?.json_schema;
+  if (!format?.schema) return undefined;
+  const schema = format.schema as Record<string, unknown>;
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);
@@ -211,7 +215,7 @@ function outputCheck(
   }
   const fn = validate;
   return {
-    name: format.json_schema.name,
+    name: format.name,
     schema,
     check(value) {
       return fn(value)

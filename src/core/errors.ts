@@ -64,6 +64,7 @@ export type ErrorCode =
   | 'PROMPT_VARIABLE_MISSING'
   | 'PROMPT_VERSION_EDITED'
   | 'OUTPUT_SCHEMA_VIOLATION'
+  | 'PLAN_INVALID'
   | 'MCP_TOOL_ERROR'
   | 'MCP_UNAVAILABLE'
   | 'TOOL_NOT_GRANTED'
@@ -73,6 +74,10 @@ export type ErrorCode =
   | 'TOOL_FAILED'
   | 'TOOL_CIRCUIT_OPEN'
   | 'TOOL_CANCELLED'
+  | 'AGENT_MAX_ITERATIONS'
+  | 'AGENT_NOT_FOUND'
+  | 'AGENT_JOURNAL_MISMATCH'
+  | 'TIMEOUT'
   | 'INTERNAL';
 
 /** The serializable form of an error, as stored in history and shown by the CLI and API. */
