@@ -18,6 +18,8 @@ import {
   type SpecKindRegistry,
 } from '../spec/kind.js';
 import { specKinds } from '../spec/registry.js';
+import type { AgentStepConfig } from './agent/agent-step.js';
+import type { AgentLimits } from './agent/define-agent.js';
 import type { LlmStepConfig, LlmStepOptions } from './llm-step.js';
 import { llm } from './llm-step.js';
 import { parseTemplate, renderTemplate, type TemplateSegment } from './prompts/index.js';
@@ -277,9 +279,63 @@ function compileInput(
   };
 }
 
-/** The spec kinds of this module: `llm` and `tool`. */
+const agentFields = strictFields(
+  {
+    agent: z.string().regex(/^[a-z][a-z0-9_-]{0,47}$/, 'expected a registered agent name'),
+    task: expressionField(),
+    input: stringOrObject(
+      expressionField(),
+      z.record(z.string(), expressionField()),
+      'a JSONata expression or an object of them',
+    ).optional(),
+    limits: z
+      .strictObject({
+        maxIterations: z.number().int().min(1).optional(),
+        maxToolCallsPerIteration: z.number().int().min(0).optional(),
+        maxTokens: z.number().int().min(1).optional(),
+        maxCostUsd: z.number().positive().optional(),
+        timeoutMs: z.number().int().min(1).optional(),
+        maxOutputTokens: z.number().int().min(1).optional(),
+      })
+      .optional(),
+  },
+  'an agent step',
+);
+
+/**
+ * `agent`: a registered agent's tool-using loop, journaled. `task` is an expression (a string literal
+ * in quotes, or computed from the run).
+ * @example
+ * - id: research
+ *   kind: agent
+ *   agent: researcher
+ *   task: '"Research " & $input.topic'
+ *   limits: { maxIterations: 8, maxCostUsd: 0.5 }
+ */
+export const agentSpecKind = defineSpecKind({
+  kind: 'agent',
+  description: "runs a registered agent's tool-using loop",
+  fields: agentFields,
+  compile(step, env): AgentStepConfig {
+    const task = env.expression(step.task, 'task');
+    const input = step.input === undefined ? undefined : compileInput(step.input, env);
+    return {
+      options: {
+        agent: step.agent,
+        task: async (ctx) => {
+          const value = await task.evaluate(ctx);
+          return typeof value === 'string' ? value : JSON.stringify(value);
+        },
+        ...(input ? { input } : {}),
+        ...(step.limits ? { limits: step.limits as AgentLimits } : {}),
+      },
+    };
+  },
+});
+
+/** The spec kinds of this module: `llm`, `tool` and `agent`. */
 export function agentSpecKinds(): AnySpecKind[] {
-  return [llmSpecKind, toolSpecKind];
+  return [llmSpecKind, toolSpecKind, agentSpecKind];
 }
 
 /**

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { llmKind } from '../../src/agents/llm-step.js';
 import {
+  agentSpecKind,
   agentSpecKinds,
   llmSpecKind,
   parsePromptRef,
@@ -197,13 +198,13 @@ describe('llm and tool spec kinds', () => {
     expect(parsePromptRef('triage')).toEqual({ name: 'triage' });
     expect(parsePromptRef('triage@3')).toEqual({ name: 'triage', version: 3 });
     expect(parsePromptRef('Triage@x')).toBeUndefined();
-    expect(agentSpecKinds()).toEqual([llmSpecKind, toolSpecKind]);
+    expect(agentSpecKinds()).toEqual([llmSpecKind, toolSpecKind, agentSpecKind]);
     expect(() => registerAgentSpecKinds()).not.toThrow();
     expect(specKinds.get('llm')).toBe(llmSpecKind);
     const fresh = new SpecKindRegistry();
     expect(fresh.get('llm')).toBeUndefined();
     registerAgentSpecKinds(fresh);
-    expect(fresh.names()).toEqual(['llm', 'tool']);
+    expect(fresh.names()).toEqual(['llm', 'tool', 'agent']);
     const clash = new SpecKindRegistry([{ ...toolSpecKind, description: 'another tool kind' }]);
     expect(() => registerAgentSpecKinds(clash)).toThrow(BatonError);
   });
