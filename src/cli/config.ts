@@ -8,10 +8,12 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { AgentDefinition } from '../agents/agent/define-agent.js';
 import type { RegisteredFunction, WorkflowDefinition } from '../core/definition.js';
 import { parseDuration } from '../core/duration.js';
 import { BatonError } from '../core/errors.js';
 import type { Baton } from '../runtime/baton.js';
+import type { Tool } from '../tools/tool.js';
 import { importModule } from './load-module.js';
 
 /** The default export of a config module. */
@@ -35,6 +37,16 @@ export interface BatonConfig {
   retention?: string | number;
   /** The LLM gateway: providers, routes, limits, prices, PII (see docs/gateway.md). Validated when the gateway starts. */
   gateway?: unknown;
+  /**
+   * Agents, offered to `agent` steps and to each other for delegation. With `agents`, `tools` or
+   * `prompts` set, every command's engine gets the `llm`, `tool`, `agent` and `plan` step kinds, on the
+   * gateway of the `gateway` section (offline when it names no provider and no key is set).
+   */
+  agents?: AgentDefinition[];
+  /** Local tools for the tool hub (`defineTool`). */
+  tools?: Tool[];
+  /** Directory of prompt files, relative to the config file. */
+  prompts?: string;
   /** Input of the demo run of each workflow, by name (`baton demo`). */
   demoInputs?: Record<string, unknown>;
   /** Plays the humans of the demo (approvals, events) while `baton demo` follows its runs. */
@@ -102,6 +114,23 @@ const configSchema = z.object({
     }, 'expected a duration such as 30d')
     .optional(),
   gateway: z.unknown().optional(),
+  agents: z
+    .array(
+      z.custom<AgentDefinition>(
+        (a) => typeof a === 'object' && a !== null && 'name' in a,
+        'expected an agent',
+      ),
+    )
+    .optional(),
+  tools: z
+    .array(
+      z.custom<Tool>(
+        (t) => typeof t === 'object' && t !== null && 'call' in t,
+        'expected a tool (defineTool)',
+      ),
+    )
+    .optional(),
+  prompts: z.string().min(1).optional(),
   demoInputs: z.record(z.string(), z.unknown()).optional(),
   demoScript: z
     .custom<BatonConfig['demoScript']>((f) => typeof f === 'function', 'expected a function')

@@ -97,11 +97,22 @@ export async function withEngine<T>(
     ...(tenantConcurrency === undefined ? {} : { tenantConcurrency }),
   });
   const storeLabel = databaseUrl === undefined ? dataDir : redactUrl(databaseUrl);
+  let closeAgents: (() => Promise<void>) | undefined;
   try {
+    const { agents, tools, prompts } = loaded.config;
+    if (agents !== undefined || tools !== undefined || prompts !== undefined) {
+      // Loaded only for configs with agents: the AI stack stays out of plain engine commands.
+      const { enableConfigAgents } = await import('./agents-session.js');
+      closeAgents = await enableConfigAgents(baton, globals, loaded, {
+        dataDir,
+        ...(databaseUrl === undefined ? {} : { databaseUrl }),
+      });
+    }
     const registered = await registerConfigWorkflows(baton, loaded, out);
     return await body({ baton, loaded, out, registered, dataDir, storeLabel });
   } finally {
     await baton.close();
+    await closeAgents?.();
   }
 }
 

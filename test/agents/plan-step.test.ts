@@ -335,7 +335,7 @@ describe('plan steps', () => {
       workflow({ name: 'odd', version: '1', input: z.object({}) })
         .custom('planner', 'plan', {
           retry: { maxAttempts: 1 },
-          ...plan({ goal: () => 'x', allow: { ...ALLOW, kinds: ['tool', 'agent'] }, model: 'fast' }),
+          ...plan({ goal: () => 'x', allow: { ...ALLOW, kinds: ['tool', 'fancy'] }, model: 'fast' }),
         })
         .build(),
     );
@@ -344,7 +344,7 @@ describe('plan steps', () => {
     expect(done.status).toBe('failed');
     const [step] = await b.steps(done.id);
     expect(step?.error).toMatchObject({ code: 'UNKNOWN_STEP_KIND' });
-    expect(step?.error?.message).toContain('agent');
+    expect(step?.error?.message).toContain('fancy');
     expect(up.requests).toHaveLength(0);
   });
 });

@@ -1,0 +1,148 @@
+/**
+ * The Postgres agent store: the conformance suite (each test on a fresh database, which already holds
+ * the engine's tables, so the two share it as in production), plus what only Postgres shows: its
+ * migrations, the embedding bytes, many processes migrating at once, a schema of its own, a pool the
+ * caller owns.
+ */
+import pg from 'pg';
+import { afterEach, expect, it } from 'vitest';
+import { agentStoreConformance } from '../../src/agents/state/conformance.js';
+import type { AgentStore } from '../../src/agents/state/port.js';
+import {
+  openPostgresAgentStore,
+  type PostgresAgentStoreOptions,
+} from '../../src/agents/state/postgres-agent-store.js';
+import { openPostgresLedger } from '../../src/gateway/ledger/postgres-ledger.js';
+import { describePostgres, type FreshPostgres, freshPostgres } from '../postgres.js';
+
+describePostgres('postgres', () => {
+  agentStoreConformance('postgres', async () => {
+    const db = await freshPostgres();
+    if (!db) throw new Error('unreachable: describePostgres skips when there is no Postgres');
+    return {
+      // A new pool per open: a second store reads what the first wrote through other connections.
+      open: (options) =>
+        openPostgresAgentStore({
+          ...options,
+          connectionString: db.connectionString,
+          ...(db.schema === undefined ? {} : { schema: db.schema }),
+          poolSize: 2,
+        }),
+      cleanup: db.drop,
+    };
+  });
+});
+
+describePostgres('Postgres agent store', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function database(): Promise<FreshPostgres> {
+    const db = await freshPostgres();
+    if (!db) throw new Error('unreachable: describePostgres skips without Postgres');
+    cleanups.push(db.drop);
+    return db;
+  }
+
+  async function agentStore(
+    db: FreshPostgres,
+    options: Partial<Extract<PostgresAgentStoreOptions, { connectionString: string }>> = {},
+  ): Promise<AgentStore> {
+    const s = await openPostgresAgentStore({
+      connectionString: db.connectionString,
+      poolSize: 2,
+      ...options,
+    });
+    cleanups.push(() => s.close());
+    return s;
+  }
+
+  async function sql<R>(db: FreshPostgres, text: string, values: unknown[] = []): Promise<R[]> {
+    const client = new pg.Client({ connectionString: db.connectionString });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows as R[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('migrates once, in agent_migrations, beside the ledger', async () => {
+    const db = await database();
+    const ledger = await openPostgresLedger({ connectionString: db.connectionString, poolSize: 1 });
+    cleanups.push(() => ledger.close());
+    await (await agentStore(db)).close();
+    const store = await agentStore(db);
+    expect(await sql(db, 'SELECT version FROM agent_migrations')).toEqual([{ version: 1 }]);
+    await store.writeRunMemory('run_1', { k: 1 });
+    expect(await store.readRunMemory('run_1')).toEqual({ k: 1 });
+    expect(await ledger.listKeys()).toEqual([]);
+  });
+
+  it('stores embeddings as float32 little-endian bytea', async () => {
+    const db = await database();
+    const store = await agentStore(db);
+    await store.remember({ tenant: 'acme', agent: 'bot', text: 'x', embedding: [1.5, -2, 0.25] });
+    const [row] = await sql<{ embedding: Buffer; dims: number }>(
+      db,
+      'SELECT embedding, dims FROM agent_memories',
+    );
+    // 1.5, -2 and 0.25 as float32, little-endian.
+    const expected = Buffer.from('0000c03f000000c00000803e', 'hex');
+    expect(row?.dims).toBe(3);
+    expect(row?.embedding.equals(expected)).toBe(true);
+  });
+
+  it('five processes opening at once migrate once', async (ctx) => {
+    const db = await database();
+    ctx.skip(
+      db.kind !== 'server',
+      'PGlite serves every connection from one session, so the migrations cannot race there',
+    );
+    const stores = await Promise.all(Array.from({ length: 5 }, () => agentStore(db, { schema: 'agents' })));
+    expect(await sql(db, 'SELECT version FROM agents.agent_migrations')).toEqual([{ version: 1 }]);
+    await Promise.all(stores.map((s, i) => s.writeRunMemory('run_1', { [`k${i}`]: i })));
+    expect(Object.keys(await (stores[0] as AgentStore).readRunMemory('run_1'))).toHaveLength(5);
+  });
+
+  it('keeps its tables in its schema, apart from the default one', async () => {
+    const db = await database();
+    const inSchema = await agentStore(db, { schema: 'agents one' });
+    const inDefault = await agentStore(db);
+    await inSchema.remember({ tenant: 'acme', agent: 'bot', text: 'x', embedding: [1] });
+    expect(await inDefault.listMemories({ tenant: 'acme' })).toEqual([]);
+    expect(await inSchema.listMemories({ tenant: 'acme' })).toHaveLength(1);
+    const tables = await sql<{ table_schema: string }>(
+      db,
+      "SELECT table_schema FROM information_schema.tables WHERE table_name = 'agent_memories' ORDER BY 1",
+    );
+    expect(tables.map((t) => t.table_schema)).toEqual(['agents one', 'public']);
+  });
+
+  it('uses a pool the caller owns, and leaves it open on close', async () => {
+    const db = await database();
+    const pool = new pg.Pool({ connectionString: db.connectionString, max: 2 });
+    cleanups.push(() => pool.end());
+    // A bare pool: bigint columns come back as strings, and the store still answers numbers.
+    const store = await openPostgresAgentStore({ pool, schema: 'shared' });
+    const entry = await store.appendJournal({ runId: 'r', stepId: 's' }, { seq: 0, type: 'model', data: 1 });
+    expect(typeof entry.at).toBe('number');
+    expect(await store.readJournal({ runId: 'r', stepId: 's' })).toEqual([entry]);
+    await store.close();
+    expect((await pool.query('SELECT count(*)::int AS n FROM shared.agent_journal')).rows).toEqual([
+      { n: 1 },
+    ]);
+  });
+
+  it('refuses a schema newer than the code, saying what to do', async () => {
+    const db = await database();
+    await (await agentStore(db)).close();
+    await sql(db, 'INSERT INTO agent_migrations (version, migrated_at) VALUES (99, 0)');
+    await expect(openPostgresAgentStore({ connectionString: db.connectionString })).rejects.toMatchObject({
+      code: 'STORE_SCHEMA_TOO_NEW',
+      hint: expect.stringContaining('Upgrade'),
+    });
+  });
+});
