@@ -111,6 +111,23 @@ export type {
   EmbeddingResponse,
   Usage,
 } from './gateway/types.js';
+export type {
+  Authenticate,
+  BatonMcpServerOptions,
+  McpHttpOptions,
+  McpIdentity,
+  McpStdioOptions,
+  McpStdioSession,
+  Role,
+} from './mcp-server/index.js';
+export {
+  BatonMcpServer,
+  createBatonMcpServer,
+  mcpHttpHandler,
+  mcpNodeHandler,
+  ROLES,
+  serveMcpStdio,
+} from './mcp-server/index.js';
 export type { BatonOptions, SubmitOptions } from './runtime/baton.js';
 export { Baton } from './runtime/baton.js';
 export { BUILTIN_KINDS } from './runtime/kinds/builtin-kinds.js';

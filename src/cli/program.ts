@@ -9,6 +9,7 @@ import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { historyCommand } from './commands/history.js';
+import { mcpCommand } from './commands/mcp.js';
 import { runCommand } from './commands/run.js';
 import { runsCommand } from './commands/runs.js';
 import { workerCommand } from './commands/worker.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     eventsCommand(),
     workerCommand(),
     gatewayCommand(),
+    mcpCommand(),
     workflowsCommand(),
     demoCommand(),
   ]) {

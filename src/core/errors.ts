@@ -78,6 +78,8 @@ export type ErrorCode =
   | 'AGENT_NOT_FOUND'
   | 'AGENT_JOURNAL_MISMATCH'
   | 'TIMEOUT'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
   | 'INTERNAL';
 
 /** The serializable form of an error, as stored in history and shown by the CLI and API. */
