@@ -3,8 +3,54 @@
  * @module
  */
 
+export {
+  type AgentDefinition,
+  type AgentKindOptions,
+  type AgentLimits,
+  AgentMemory,
+  type AgentMemoryOptions,
+  AgentRegistry,
+  type AgentRuns,
+  type AgentStepOptions,
+  agent,
+  agentKind,
+  agentWorkflow,
+  agentWorkflowName,
+  agentWorkflows,
+  type CallUsage,
+  defineAgent,
+  journalUsage,
+  type ResolvedAgent,
+} from './agents/agent/index.js';
+export {
+  type AgentsRuntime,
+  type EnableAgentsOptions,
+  enableAgents,
+  openAgentStore,
+} from './agents/enable-agents.js';
 export { type LlmKindOptions, type LlmStepOptions, llm, llmKind } from './agents/llm-step.js';
+export {
+  type PlanAllow,
+  type PlanKindOptions,
+  type PlanSpec,
+  type PlanStepOptions,
+  plan,
+  planKind,
+} from './agents/plan-step.js';
 export { PromptLibrary, type RenderedPrompt } from './agents/prompts/index.js';
+export { agentSpecKinds, registerAgentSpecKinds } from './agents/spec-kinds.js';
+export {
+  type AgentAuditRecord,
+  type AgentStore,
+  type JournalEntry,
+  type JournalScope,
+  type MemoryRecord,
+  openPostgresAgentStore,
+  openSqliteAgentStore,
+  type RecalledMemory,
+  type RecallQuery,
+  StoreToolAuditSink,
+} from './agents/state/index.js';
 export { type ToolStepOptions, toolCall, toolKind } from './agents/tool-step.js';
 export type { ApprovalResult, CommonStepOptions, ItemResult, WaitResult } from './core/builder.js';
 export { WorkflowBuilder, workflow } from './core/builder.js';
