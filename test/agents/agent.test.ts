@@ -81,6 +81,15 @@ function tools(audit: MemoryToolAuditSink) {
       },
     }),
     defineTool({
+      name: 'crm.find_customer',
+      description: 'Finds a customer (as an MCP server would name it).',
+      input: z.object({ email: z.string() }),
+      handler: (input) => {
+        track('crm.find_customer', input);
+        return { id: 7 };
+      },
+    }),
+    defineTool({
       name: 'slow',
       description: 'Takes a while.',
       input: z.object({}),
@@ -163,6 +172,20 @@ describe('agent loop', () => {
     expect(second.messages.at(-1)).toMatchObject({ role: 'tool' });
     expect(second.messages.at(-1)?.content).toContain('shipped');
     expect(audit.records.map((r) => [r.tool, r.outcome, r.runId])).toEqual([['lookup_order', 'ok', run.id]]);
+  });
+
+  it('offers namespaced tools under model-safe names and maps calls back to the real tool', async () => {
+    up.setScript([toolCall('crm__find_customer', { email: 'a@b.c' }), { text: 'Customer 7.' }]);
+    const { b, audit } = await start({ agents: [{ ...support, name: 'crm', tools: ['crm.find_customer'] }] });
+    await b.register(oneStep('crm'));
+    const run = await b.waitForRun((await b.submit('ask', { question: 'Who is a@b.c?' })).id);
+    expect(run.output).toBe('Customer 7.');
+    const offered = (body(0) as { tools: { function: { name: string } }[] }).tools.map(
+      (t) => t.function.name,
+    );
+    expect(offered).toEqual(['crm__find_customer']);
+    expect(calls['crm.find_customer']).toEqual([{ email: 'a@b.c' }]);
+    expect(audit.records.map((r) => r.tool)).toEqual(['crm.find_customer']);
   });
 
   it('refuses, audits and never runs an ungranted destructive tool that a tool result asked for', async () => {

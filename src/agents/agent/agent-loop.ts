@@ -21,6 +21,7 @@ import type { Tool } from '../../tools/tool.js';
 import { AgentBounds, type CallUsage } from './bounds.js';
 import { type BuiltinContext, callBuiltin } from './builtin-tools.js';
 import type { ResolvedAgent } from './define-agent.js';
+import { type ModelToolNames, modelToolNames } from './model-tool-names.js';
 import type { StepJournal } from './step-journal.js';
 
 /** What a delegation produced. */
@@ -101,11 +102,16 @@ export async function runAgentLoop(req: LoopRequest): Promise<LoopResult> {
   const { agent, journal } = req;
   const start = await journal.once(0, 'start', () => ({ at: req.now() }));
   const bounds = new AgentBounds(agent.name, req.stepId, agent.limits, (start.data as { at: number }).at);
-  const tools = [
+  const offered = [
     ...((await req.granted?.definitions()) ?? []),
     ...req.builtins.definitions,
     ...delegateDefinitions(agent, req),
   ];
+  const names = modelToolNames(offered.map((t) => t.function.name));
+  const tools = offered.map((t) => ({
+    ...t,
+    function: { ...t.function, name: names.toModel(t.function.name) },
+  }));
   const messages = [...req.messages];
   let seq = 1;
   let repaired = false;
@@ -149,7 +155,9 @@ export async function runAgentLoop(req: LoopRequest): Promise<LoopResult> {
     }
     // The answer asks for more work: a budget used up by this very call stops it here.
     bounds.checkBudget();
-    const results = await Promise.all(calls.map((call, j) => runCall(req, bounds, call, j, seq + 1 + 2 * j)));
+    const results = await Promise.all(
+      calls.map((call, j) => runCall(req, bounds, names, call, j, seq + 1 + 2 * j)),
+    );
     for (const [j, result] of results.entries()) {
       bounds.charge(result.usage);
       messages.push({ role: 'tool', tool_call_id: calls[j]?.id ?? result.callId, content: result.content });
@@ -214,6 +222,7 @@ async function callModel(
 async function runCall(
   req: LoopRequest,
   bounds: AgentBounds,
+  names: ModelToolNames,
   call: ToolCall,
   j: number,
   startSeq: number,
@@ -225,7 +234,7 @@ async function runCall(
     const stored = await req.journal.record(resultSeq, entry.childRunId ? 'delegation' : 'tool', entry);
     return stored.data as CallEntry;
   };
-  const name = call.function?.name ?? '';
+  const name = names.fromModel(call.function?.name ?? '');
   const callId = call.id;
   const base = { callId, name };
   if (j >= req.agent.limits.maxToolCallsPerIteration) {
