@@ -3,8 +3,7 @@
  * OpenAI upstream: the loop, its bounds, least privilege against a prompt injection, structured output,
  * memory, and delegation to other agents as child runs drawing on the parent's budget.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type AgentDefinition,
@@ -13,9 +12,9 @@ import {
   agentKind,
   agentWorkflows,
 } from '../../src/agents/agent/index.js';
+import { openAgentStore } from '../../src/agents/enable-agents.js';
 import { registerAgentSpecKinds } from '../../src/agents/spec-kinds.js';
 import type { AgentStore } from '../../src/agents/state/port.js';
-import { openSqliteAgentStore } from '../../src/agents/state/sqlite-agent-store.js';
 import { workflow } from '../../src/core/builder.js';
 import { MemoryToolAuditSink } from '../../src/tools/audit.js';
 import { defineTool } from '../../src/tools/define-tool.js';
@@ -111,7 +110,14 @@ async function start({ agents: defs }: Setup) {
   const audit = new MemoryToolAuditSink();
   const registry = tools(audit);
   const b = await engine();
-  const store = await openSqliteAgentStore({ path: join(b.where.dataDir as string, 'baton.db') });
+  const store = await openAgentStore(
+    b.where.databaseUrl === undefined
+      ? { dataDir: b.where.dataDir as string }
+      : {
+          databaseUrl: b.where.databaseUrl,
+          ...(b.where.databaseSchema ? { databaseSchema: b.where.databaseSchema } : {}),
+        },
+  );
   stores.push(store);
   const agents = new AgentRegistry().register(...defs);
   b.defineKind(agentKind({ gateway: gw.gateway, store, agents, tools: registry, runs: b }));
@@ -121,8 +127,9 @@ async function start({ agents: defs }: Setup) {
 }
 
 const stores: AgentStore[] = [];
-afterAll(async () => {
-  for (const s of stores) await s.close();
+// Declared after useEngines, so it runs before the engines' cleanup drops their databases.
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
 });
 
 function oneStep(name: string, limits?: AgentDefinition['limits']) {
