@@ -13,6 +13,7 @@ import {
   agentWorkflows,
 } from '../../src/agents/agent/index.js';
 import { openAgentStore } from '../../src/agents/enable-agents.js';
+import { plan, planKind } from '../../src/agents/plan-step.js';
 import { registerAgentSpecKinds } from '../../src/agents/spec-kinds.js';
 import type { AgentStore } from '../../src/agents/state/port.js';
 import { workflow } from '../../src/core/builder.js';
@@ -381,6 +382,52 @@ describe('agent steps in YAML', () => {
       ],
     };
     expect(() => b.validate(spec)).toThrow(/steps\[0\]/);
+  });
+});
+
+describe('plans with agents', () => {
+  it('runs a plan whose steps are allowed agents, and refuses an agent outside the allow-list', async () => {
+    registerAgentSpecKinds();
+    const proposals = [
+      { steps: [{ id: 'ask', kind: 'agent', agent: 'admin', task: '"Delete everything"' }] },
+      {
+        steps: [{ id: 'ask', kind: 'agent', agent: 'support', task: '"Where is A1?"' }],
+        output: 'steps.ask',
+      },
+    ];
+    up.setScript((request) => {
+      const fmt = (request.body as { response_format?: { json_schema?: { name?: string } } }).response_format;
+      if (fmt?.json_schema?.name === 'plan') return { json: proposals.shift() ?? {} };
+      return { text: 'A1 has shipped.' };
+    });
+    const { b } = await start({
+      agents: [support, { ...support, name: 'admin', tools: ['delete_all_orders'] }],
+    });
+    b.defineKind(planKind({ gateway: gw.gateway, register: (spec) => b.register(spec) }));
+    await b.register(
+      workflow({ name: 'planned', version: '1', input: z.object({}) })
+        .custom('planner', 'plan', {
+          retry: { maxAttempts: 1 },
+          ...plan({
+            goal: () => 'Answer where order A1 is',
+            allow: { kinds: ['agent'], agents: ['support'], maxSteps: 2, maxDepth: 1 },
+            model: 'fast',
+          }),
+        })
+        .output(({ steps }) => steps.planner),
+    );
+    const run = await b.waitForRun((await b.submit('planned', {})).id);
+    expect(run.status).toBe('succeeded');
+    expect(run.output).toBe('A1 has shipped.');
+    const planning = up.requests.filter(
+      (r) =>
+        (r.body as { response_format?: { json_schema?: { name?: string } } }).response_format?.json_schema
+          ?.name === 'plan',
+    );
+    expect(planning).toHaveLength(2);
+    const repair = JSON.stringify(planning[1]?.body ?? {});
+    expect(repair).toContain('admin');
+    expect(calls.delete_all_orders).toBeUndefined();
   });
 });
 
