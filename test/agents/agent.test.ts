@@ -425,8 +425,11 @@ describe('plans with agents', () => {
           ?.name === 'plan',
     );
     expect(planning).toHaveLength(2);
-    const repair = JSON.stringify(planning[1]?.body ?? {});
-    expect(repair).toContain('admin');
+    const repairMessages =
+      (planning[1]?.body as { messages?: { content: string }[] } | undefined)?.messages ?? [];
+    // The last message lists the issues of the first proposal; the agent it named is not allowed.
+    expect(repairMessages.at(-1)?.content).toMatch(/admin/);
+    expect(repairMessages.at(-1)?.content).toMatch(/not allowed|NOT_ALLOWED/i);
     expect(calls.delete_all_orders).toBeUndefined();
   });
 });
