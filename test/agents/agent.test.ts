@@ -23,6 +23,7 @@ import { ToolRegistry } from '../../src/tools/tool-registry.js';
 import { type FakeOpenAI, type ScriptedReply, startFakeOpenAI } from '../gateway/fakes/index.js';
 import { fastRouteTo, type GatewayHarness, startGateway } from '../gateway/harness.js';
 import { useEngines } from '../helpers.js';
+import { until } from '../until.js';
 
 const engine = useEngines();
 let up: FakeOpenAI;
@@ -485,6 +486,37 @@ describe('delegation', () => {
       childRunId: child?.id,
       usage: { inputTokens: 1000, outputTokens: 200 },
     });
+  });
+
+  it('cancels a delegate whose parent run is cancelled', async () => {
+    up.setScript((request) => {
+      const messages = (request.body as { messages: { role: string; content: string }[] }).messages;
+      if ((messages[0]?.content ?? '').startsWith('Delegate')) {
+        return { toolCalls: [{ name: 'delegate_researcher', arguments: { task: 'slow research' } }] };
+      }
+      return { text: 'late' };
+    });
+    // The researcher's model is slow, so the child run is still going when the parent is cancelled.
+    up.fault(
+      { delayMs: 4_000 },
+      {
+        when: (r) =>
+          JSON.stringify(r.body).includes('slow research') && JSON.stringify(r.body).includes('Research.'),
+      },
+    );
+    const { b } = await start({ agents: [researcher, orchestrator] });
+    await b.register(oneStep('orchestrator'));
+    const run = await b.submit('ask', { question: 'go' });
+    const [child] = await until('the delegate to start', async () => {
+      const found = await b.listRuns({ tag: `parent-run:${run.id}` });
+      return found.length > 0 ? found : undefined;
+    });
+    await b.cancel(run.id, 'the user changed their mind');
+    const cancelled = await until('the delegate to be cancelled', async () => {
+      const r = await b.getRun(child?.id ?? '');
+      return r.status === 'cancelled' ? r : undefined;
+    });
+    expect(cancelled.error?.message).toContain(run.id);
   });
 
   it('stops the parent when a delegate used up its token budget', async () => {

@@ -71,6 +71,9 @@ export interface AgentRuns {
     options: { idempotencyKey?: string; tenant?: string; tags?: string[] },
   ): Promise<Run>;
   waitForRun(runId: string, options?: { timeoutMs?: number }): Promise<Run>;
+  /** With `cancel`, a delegation whose parent run ended (cancelled, failed) is cancelled too. */
+  getRun?(runId: string): Promise<Run>;
+  cancel?(runId: string, reason?: string, by?: string): Promise<Run>;
 }
 
 /** What the `agent` kind needs. */
@@ -201,10 +204,16 @@ function delegator(options: AgentKindOptions, runs: AgentRuns, parent: StepConte
       { task, budget },
       { idempotencyKey: key, tenant: parent.tenant, tags: [`parent-run:${parent.id}`] },
     );
-    const finished = await untilAborted(
-      runs.waitForRun(child.id, { timeoutMs: (budget.timeoutMs ?? 24 * 3_600_000) + 5_000 }),
-      signal,
-    );
+    let finished: Run;
+    try {
+      finished = await untilAborted(
+        runs.waitForRun(child.id, { timeoutMs: (budget.timeoutMs ?? 24 * 3_600_000) + 5_000 }),
+        signal,
+      );
+    } catch (err) {
+      await cancelOrphan(runs, parent.id, child.id);
+      throw err;
+    }
     const usage = journalUsage(await options.store.readJournal({ runId: child.id, stepId: 'agent' }));
     if (finished.status === 'succeeded') {
       const out = finished.output;
@@ -223,6 +232,23 @@ function delegator(options: AgentKindOptions, runs: AgentRuns, parent: StepConte
       usage,
     };
   };
+}
+
+/**
+ * The step stopped while its delegate ran. A lost lease and a cancelled run look alike from here, so
+ * the parent's status decides: a parent that ended takes its delegate with it; a parent still going
+ * (taken over by another worker) keeps it, and the new owner re-attaches to it.
+ */
+async function cancelOrphan(runs: AgentRuns, parentId: string, childId: string): Promise<void> {
+  if (!runs.getRun || !runs.cancel) return;
+  try {
+    const parent = await runs.getRun(parentId);
+    if (['cancelled', 'failed', 'succeeded'].includes(parent.status)) {
+      await runs.cancel(childId, `its parent run ${parentId} ${parent.status}`, 'baton');
+    }
+  } catch {
+    // The child finished meanwhile, or the store is unreachable: its own bounds end it.
+  }
 }
 
 function refusedDelegation(name: string, why: string): DelegationResult {
