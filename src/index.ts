@@ -13,6 +13,7 @@ export {
   type AgentRuns,
   type AgentStepOptions,
   agent,
+  agentContextBound,
   agentKind,
   agentWorkflow,
   agentWorkflowName,

@@ -7,6 +7,7 @@
 import type { ZodType } from 'zod';
 import { z } from 'zod';
 import { BatonError } from '../../core/errors.js';
+import { type ContextBound, worstCaseContext } from '../../tools/context-bound.js';
 import { modelJsonSchema } from '../../tools/define-tool.js';
 
 /** The bounds of one agent step. Every bound that is set ends the loop with a typed error. */
@@ -120,6 +121,24 @@ export function defineAgent(agent: AgentDefinition): ResolvedAgent {
     limits: { maxIterations: 10, maxToolCallsPerIteration: 8, maxOutputTokens: 1024, ...agent.limits },
     ...(agent.output ? { outputSchema: modelJsonSchema(agent.output) } : {}),
   };
+}
+
+/**
+ * The worst-case context of an agent's last model call, from its limits alone (see
+ * {@link worstCaseContext}): compare `tokens` with the model's context window before deploying it.
+ * @example
+ * agentContextBound(defineAgent(support), { promptBytes: 12_000, maxResultBytes: 16_384 }).tokens
+ */
+export function agentContextBound(
+  agent: ResolvedAgent,
+  sizes: { promptBytes: number; maxResultBytes: number },
+): ContextBound {
+  return worstCaseContext({
+    maxIterations: agent.limits.maxIterations,
+    maxToolCallsPerIteration: agent.limits.maxToolCallsPerIteration,
+    maxOutputTokens: agent.limits.maxOutputTokens,
+    ...sizes,
+  });
 }
 
 /** The name of the workflow that runs one agent, used for delegations and for starting an agent alone. */

@@ -21,6 +21,7 @@ export {
   type AgentLimits,
   type AgentMemoryOptions,
   AgentRegistry,
+  agentContextBound,
   agentWorkflowName,
   defineAgent,
   type ResolvedAgent,
