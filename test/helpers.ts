@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 import { Baton, type BatonOptions } from '../src/runtime/baton.js';
-import { freshPostgres } from './postgres.js';
+import { requirePostgres } from './postgres.js';
 import { tempDir } from './temp-dir.js';
 
 export { tempDir };
@@ -18,8 +18,7 @@ export function setEngineStore(kind: 'sqlite' | 'postgres'): void {
 /** An engine on a fresh store (a SQLite file, or a fresh Postgres database); `close()` and `cleanupDir()` after. */
 export async function openTestBaton(options: BatonOptions = {}): Promise<TestBaton> {
   if (engineStore === 'postgres') {
-    const db = await freshPostgres();
-    if (!db) throw new Error('no Postgres in this test run: guard the suite with describePostgres');
+    const db = await requirePostgres();
     const where: BatonOptions = {
       databaseUrl: db.connectionString,
       ...(db.schema === undefined ? {} : { databaseSchema: db.schema }),

@@ -18,7 +18,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { describe, inject } from 'vitest';
+import { type Defer, useCleanups } from './cleanups.js';
 import { databaseUrl, dropDatabase, ident, type PostgresTestTarget, withAdmin } from './postgres-admin.js';
 import { servePglite } from './postgres-pglite.js';
 
@@ -96,6 +98,62 @@ export async function freshPostgres(): Promise<FreshPostgres | undefined> {
       let stopped: Promise<void> | undefined;
       return { kind: 'pglite', connectionString: pglite.url, drop: () => (stopped ??= pglite.stop()) };
     }
+  }
+}
+
+/** {@link freshPostgres} where Postgres is known to be there: in a suite that `describePostgres` runs. */
+export async function requirePostgres(): Promise<FreshPostgres> {
+  const db = await freshPostgres();
+  if (!db) throw new Error('no Postgres in this test run: guard the suite with describePostgres');
+  return db;
+}
+
+/** How an adapter connects to `db`: its connection string, and its schema when it has one. */
+export function connectionTo(db: FreshPostgres): { connectionString: string; schema?: string } {
+  return { connectionString: db.connectionString, ...(db.schema === undefined ? {} : { schema: db.schema }) };
+}
+
+/** What {@link usePostgresDatabases} gives the tests of a suite. */
+export interface PostgresTestDatabases {
+  /** A fresh, migrated database, dropped after the test. */
+  database(): Promise<FreshPostgres>;
+  /** Runs `cleanup` after the test, before the databases it uses are dropped. */
+  defer: Defer;
+}
+
+/**
+ * Fresh databases, and whatever the tests open on them, released after each test of the suite (or
+ * file) that calls it.
+ * @example
+ * describePostgres('my adapter', () => {
+ *   const { database, defer } = usePostgresDatabases();
+ *   it('works', async () => {
+ *     const db = await database();
+ *     const pool = new pg.Pool({ connectionString: db.connectionString });
+ *     defer(() => pool.end());
+ *   });
+ * });
+ */
+export function usePostgresDatabases(): PostgresTestDatabases {
+  const defer = useCleanups();
+  return {
+    async database() {
+      const db = await requirePostgres();
+      defer(db.drop);
+      return db;
+    },
+    defer,
+  };
+}
+
+/** Runs one statement on a connection of its own to `db` and returns its rows. */
+export async function sql<R>(db: FreshPostgres, text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: db.connectionString });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as R[];
+  } finally {
+    await client.end();
   }
 }
 

@@ -5,7 +5,7 @@
  * caller owns.
  */
 import pg from 'pg';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { agentStoreConformance } from '../../src/agents/state/conformance.js';
 import type { AgentStore } from '../../src/agents/state/port.js';
 import {
@@ -13,38 +13,28 @@ import {
   type PostgresAgentStoreOptions,
 } from '../../src/agents/state/postgres-agent-store.js';
 import { openPostgresLedger } from '../../src/gateway/ledger/postgres-ledger.js';
-import { describePostgres, type FreshPostgres, freshPostgres } from '../postgres.js';
+import {
+  connectionTo,
+  describePostgres,
+  type FreshPostgres,
+  requirePostgres,
+  sql,
+  usePostgresDatabases,
+} from '../postgres.js';
 
 describePostgres('postgres', () => {
   agentStoreConformance('postgres', async () => {
-    const db = await freshPostgres();
-    if (!db) throw new Error('unreachable: describePostgres skips when there is no Postgres');
+    const db = await requirePostgres();
     return {
       // A new pool per open: a second store reads what the first wrote through other connections.
-      open: (options) =>
-        openPostgresAgentStore({
-          ...options,
-          connectionString: db.connectionString,
-          ...(db.schema === undefined ? {} : { schema: db.schema }),
-          poolSize: 2,
-        }),
+      open: (options) => openPostgresAgentStore({ ...options, ...connectionTo(db), poolSize: 2 }),
       cleanup: db.drop,
     };
   });
 });
 
 describePostgres('Postgres agent store', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  async function database(): Promise<FreshPostgres> {
-    const db = await freshPostgres();
-    if (!db) throw new Error('unreachable: describePostgres skips without Postgres');
-    cleanups.push(db.drop);
-    return db;
-  }
+  const { database, defer } = usePostgresDatabases();
 
   async function agentStore(
     db: FreshPostgres,
@@ -55,24 +45,14 @@ describePostgres('Postgres agent store', () => {
       poolSize: 2,
       ...options,
     });
-    cleanups.push(() => s.close());
+    defer(() => s.close());
     return s;
-  }
-
-  async function sql<R>(db: FreshPostgres, text: string, values: unknown[] = []): Promise<R[]> {
-    const client = new pg.Client({ connectionString: db.connectionString });
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows as R[];
-    } finally {
-      await client.end();
-    }
   }
 
   it('migrates once, in agent_migrations, beside the ledger', async () => {
     const db = await database();
     const ledger = await openPostgresLedger({ connectionString: db.connectionString, poolSize: 1 });
-    cleanups.push(() => ledger.close());
+    defer(() => ledger.close());
     await (await agentStore(db)).close();
     const store = await agentStore(db);
     expect(await sql(db, 'SELECT version FROM agent_migrations')).toEqual([{ version: 1 }]);
@@ -124,7 +104,7 @@ describePostgres('Postgres agent store', () => {
   it('uses a pool the caller owns, and leaves it open on close', async () => {
     const db = await database();
     const pool = new pg.Pool({ connectionString: db.connectionString, max: 2 });
-    cleanups.push(() => pool.end());
+    defer(() => pool.end());
     // A bare pool: bigint columns come back as strings, and the store still answers numbers.
     const store = await openPostgresAgentStore({ pool, schema: 'shared' });
     const entry = await store.appendJournal({ runId: 'r', stepId: 's' }, { seq: 0, type: 'model', data: 1 });

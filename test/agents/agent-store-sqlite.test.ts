@@ -6,12 +6,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agentStoreConformance } from '../../src/agents/state/conformance.js';
 import type { AgentStore } from '../../src/agents/state/port.js';
 import { openSqliteAgentStore } from '../../src/agents/state/sqlite-agent-store.js';
 import { openSqliteLedger } from '../../src/gateway/ledger/sqlite-ledger.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { readSqlite, useSqliteFiles } from '../sqlite.js';
 import { tempDir } from '../temp-dir.js';
 
 agentStoreConformance('sqlite', async () => {
@@ -21,40 +22,26 @@ agentStoreConformance('sqlite', async () => {
 });
 
 describe('SQLite agent store', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  function file(): string {
-    const { dir, cleanup } = tempDir('baton-agents-');
-    cleanups.push(cleanup);
-    return join(dir, '.baton', 'baton.db');
-  }
+  const { file, defer } = useSqliteFiles('baton-agents-', join('.baton', 'baton.db'));
 
   async function agentStore(path: string): Promise<AgentStore> {
     const s = await openSqliteAgentStore({ path });
-    cleanups.push(() => s.close());
+    defer(() => s.close());
     return s;
-  }
-
-  function raw<R>(path: string, sql: string): R[] {
-    const db = new Database(path, { readonly: true });
-    try {
-      return db.prepare(sql).all() as R[];
-    } finally {
-      db.close();
-    }
   }
 
   it('migrates once, in agent_migrations, in WAL mode, leaving user_version alone', async () => {
     const path = file();
     await (await agentStore(path)).close();
     await agentStore(path);
-    expect(raw<{ version: number }>(path, 'SELECT version FROM agent_migrations')).toEqual([{ version: 1 }]);
-    expect(raw<{ journal_mode: string }>(path, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
-    expect(raw<{ user_version: number }>(path, 'PRAGMA user_version')).toEqual([{ user_version: 0 }]);
-    const tables = raw<{ name: string }>(
+    expect(readSqlite<{ version: number }>(path, 'SELECT version FROM agent_migrations')).toEqual([
+      { version: 1 },
+    ]);
+    expect(readSqlite<{ journal_mode: string }>(path, 'PRAGMA journal_mode')).toEqual([
+      { journal_mode: 'wal' },
+    ]);
+    expect(readSqlite<{ user_version: number }>(path, 'PRAGMA user_version')).toEqual([{ user_version: 0 }]);
+    const tables = readSqlite<{ name: string }>(
       path,
       "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
     );
@@ -65,7 +52,7 @@ describe('SQLite agent store', () => {
     const path = file();
     const store = await agentStore(path);
     await store.remember({ tenant: 'acme', agent: 'bot', text: 'x', embedding: [1.5, -2, 0.25] });
-    const [row] = raw<{ embedding: Buffer; dims: number; t: string }>(
+    const [row] = readSqlite<{ embedding: Buffer; dims: number; t: string }>(
       path,
       'SELECT embedding, dims, typeof(embedding) AS t FROM agent_memories',
     );
@@ -80,22 +67,24 @@ describe('SQLite agent store', () => {
     const path = file();
     const engine = new SqliteStore({ path, durability: 'normal' });
     await engine.init();
-    cleanups.push(() => engine.close());
+    defer(() => engine.close());
     const ledger = await openSqliteLedger({ path });
-    cleanups.push(() => ledger.close());
+    defer(() => ledger.close());
     const store = await agentStore(path);
     await store.writeRunMemory('run_1', { k: 1 });
     expect(await store.readRunMemory('run_1')).toEqual({ k: 1 });
     expect(await ledger.listKeys()).toEqual([]);
-    const engineVersion = raw<{ user_version: number }>(path, 'PRAGMA user_version')[0]?.user_version;
+    const engineVersion = readSqlite<{ user_version: number }>(path, 'PRAGMA user_version')[0]?.user_version;
     expect(engineVersion).toBeGreaterThan(0);
     // And the other way round: the engine's store opened on a file the agent store created.
     const other = file();
     await agentStore(other);
     const second = new SqliteStore({ path: other, durability: 'normal' });
     await second.init();
-    cleanups.push(() => second.close());
-    expect(raw<{ user_version: number }>(other, 'PRAGMA user_version')[0]?.user_version).toBe(engineVersion);
+    defer(() => second.close());
+    expect(readSqlite<{ user_version: number }>(other, 'PRAGMA user_version')[0]?.user_version).toBe(
+      engineVersion,
+    );
   });
 
   it('refuses a schema newer than the code, saying what to do', async () => {
@@ -127,7 +116,7 @@ describe('SQLite agent store', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', worker], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    cleanups.push(() => {
+    defer(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>

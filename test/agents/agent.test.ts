@@ -3,7 +3,7 @@
  * OpenAI upstream: the loop, its bounds, least privilege against a prompt injection, structured output,
  * memory, and delegation to other agents as child runs drawing on the parent's budget.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type AgentDefinition,
@@ -19,30 +19,14 @@ import type { AgentStore } from '../../src/agents/state/port.js';
 import { workflow } from '../../src/core/builder.js';
 import { MemoryToolAuditSink } from '../../src/tools/audit.js';
 import { defineTool } from '../../src/tools/define-tool.js';
-import { ToolRegistry } from '../../src/tools/tool-registry.js';
-import { type FakeOpenAI, type ScriptedReply, startFakeOpenAI } from '../gateway/fakes/index.js';
-import { fastRouteTo, type GatewayHarness, startGateway } from '../gateway/harness.js';
+import type { ScriptedReply } from '../gateway/fakes/index.js';
+import { useFakeModel } from '../gateway/harness.js';
 import { useEngines } from '../helpers.js';
 import { until } from '../until.js';
+import { toolRegistry } from './tool-registry.js';
 
 const engine = useEngines();
-let up: FakeOpenAI;
-let gw: GatewayHarness;
-
-beforeAll(async () => {
-  up = await startFakeOpenAI();
-  gw = await startGateway(fastRouteTo(up.url));
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await up?.close();
-});
-
-beforeEach(() => {
-  up.requests.length = 0;
-  up.setScript(undefined);
-});
+const fake = useFakeModel();
 
 /** Tool calls made by handlers, by tool name. */
 let calls: Record<string, unknown[]>;
@@ -52,7 +36,7 @@ function tools(audit: MemoryToolAuditSink) {
   const track = (name: string, input: unknown) => {
     calls[name] = [...(calls[name] ?? []), input];
   };
-  return new ToolRegistry({ audit, retry: { attempts: 0, baseMs: 1, maxMs: 1 } }).register(
+  return toolRegistry(audit).register(
     defineTool({
       name: 'lookup_order',
       description: 'Looks an order up by id.',
@@ -122,7 +106,7 @@ async function start({ agents: defs }: Setup) {
   );
   stores.push(store);
   const agents = new AgentRegistry().register(...defs);
-  b.defineKind(agentKind({ gateway: gw.gateway, store, agents, tools: registry, runs: b }));
+  b.defineKind(agentKind({ gateway: fake.gw.gateway, store, agents, tools: registry, runs: b }));
   for (const wf of agentWorkflows(agents)) await b.register(wf);
   b.worker({ pollMs: 10 });
   return { b, store, audit, agents };
@@ -156,7 +140,7 @@ const support: AgentDefinition = {
 };
 
 /** The body of the i-th request the fake upstream received. */
-const body = (i: number): unknown => up.requests[i]?.body ?? {};
+const body = (i: number): unknown => fake.up.requests[i]?.body ?? {};
 
 const toolCall = (name: string, args: Record<string, unknown> = {}): ScriptedReply => ({
   toolCalls: [{ name, arguments: args }],
@@ -164,27 +148,27 @@ const toolCall = (name: string, args: Record<string, unknown> = {}): ScriptedRep
 
 describe('agent loop', () => {
   it('calls granted tools until the final answer, and offers the model only its grant', async () => {
-    up.setScript([toolCall('lookup_order', { id: 'A1' }), { text: 'Order A1 has shipped.' }]);
+    fake.up.setScript([toolCall('lookup_order', { id: 'A1' }), { text: 'Order A1 has shipped.' }]);
     const { b, audit } = await start({ agents: [support] });
     await b.register(oneStep('support'));
     const run = await b.waitForRun((await b.submit('ask', { question: 'Where is A1?' })).id);
     expect(run.status).toBe('succeeded');
     expect(run.output).toBe('Order A1 has shipped.');
     expect(calls.lookup_order).toEqual([{ id: 'A1' }]);
-    expect(up.requests).toHaveLength(2);
+    expect(fake.up.requests).toHaveLength(2);
     const offered = (body(0) as { tools: { function: { name: string } }[] }).tools.map(
       (t) => t.function.name,
     );
     expect(offered.sort()).toEqual(['fetch_page', 'lookup_order', 'slow']);
     // The second call carries the tool's result back to the model.
-    const second = up.requests[1]?.body as { messages: { role: string; content: string }[] };
+    const second = fake.up.requests[1]?.body as { messages: { role: string; content: string }[] };
     expect(second.messages.at(-1)).toMatchObject({ role: 'tool' });
     expect(second.messages.at(-1)?.content).toContain('shipped');
     expect(audit.records.map((r) => [r.tool, r.outcome, r.runId])).toEqual([['lookup_order', 'ok', run.id]]);
   });
 
   it('offers namespaced tools under model-safe names and maps calls back to the real tool', async () => {
-    up.setScript([toolCall('crm__find_customer', { email: 'a@b.c' }), { text: 'Customer 7.' }]);
+    fake.up.setScript([toolCall('crm__find_customer', { email: 'a@b.c' }), { text: 'Customer 7.' }]);
     const { b, audit } = await start({ agents: [{ ...support, name: 'crm', tools: ['crm.find_customer'] }] });
     await b.register(oneStep('crm'));
     const run = await b.waitForRun((await b.submit('ask', { question: 'Who is a@b.c?' })).id);
@@ -198,7 +182,7 @@ describe('agent loop', () => {
   });
 
   it('refuses, audits and never runs an ungranted destructive tool that a tool result asked for', async () => {
-    up.setScript([
+    fake.up.setScript([
       toolCall('fetch_page', { url: 'https://example.com' }),
       toolCall('delete_all_orders'),
       { text: 'The page says welcome.' },
@@ -215,12 +199,12 @@ describe('agent loop', () => {
       attempts: 0,
       runId: run.id,
     });
-    const third = up.requests[2]?.body as { messages: { role: string; content: string }[] };
+    const third = fake.up.requests[2]?.body as { messages: { role: string; content: string }[] };
     expect(third.messages.at(-1)?.content).toContain('TOOL_NOT_GRANTED');
   });
 
   it('stops a runaway loop at maxIterations with AGENT_MAX_ITERATIONS naming the bound', async () => {
-    up.setScript(toolCall('lookup_order', { id: 'A1' }));
+    fake.up.setScript(toolCall('lookup_order', { id: 'A1' }));
     const { b } = await start({ agents: [{ ...support, limits: { maxIterations: 3 } }] });
     await b.register(oneStep('support'));
     const run = await b.waitForRun((await b.submit('ask', { question: 'loop' })).id);
@@ -231,11 +215,11 @@ describe('agent loop', () => {
       code: 'AGENT_MAX_ITERATIONS',
       details: { bound: 'maxIterations', limit: 3, used: 3 },
     });
-    expect(up.requests).toHaveLength(3);
+    expect(fake.up.requests).toHaveLength(3);
   });
 
   it('stops at the token budget with BUDGET_EXCEEDED before running the tools it asked for', async () => {
-    up.setScript({
+    fake.up.setScript({
       ...toolCall('lookup_order', { id: 'A1' }),
       usage: { inputTokens: 400, outputTokens: 100 },
     });
@@ -248,13 +232,13 @@ describe('agent loop', () => {
       details: { bound: 'maxTokens', limit: 1200 },
     });
     // 500 + 500 + 500 tokens: the third call crosses the budget and its tool call is not run.
-    expect(up.requests).toHaveLength(3);
+    expect(fake.up.requests).toHaveLength(3);
     expect(calls.lookup_order).toHaveLength(2);
   });
 
   it('stops at the cost budget with BUDGET_EXCEEDED', async () => {
     // gpt-4o-mini: $0.15 / $0.60 per million tokens; each call here costs $0.00075.
-    up.setScript({
+    fake.up.setScript({
       ...toolCall('lookup_order', { id: 'A1' }),
       usage: { inputTokens: 1000, outputTokens: 1000 },
     });
@@ -263,11 +247,11 @@ describe('agent loop', () => {
     const run = await b.waitForRun((await b.submit('ask', { question: 'loop' })).id);
     const steps = await b.steps(run.id);
     expect(steps[0]?.error).toMatchObject({ code: 'BUDGET_EXCEEDED', details: { bound: 'maxCostUsd' } });
-    expect(up.requests).toHaveLength(3);
+    expect(fake.up.requests).toHaveLength(3);
   });
 
   it('stops at its wall clock with TIMEOUT', async () => {
-    up.setScript(toolCall('slow'));
+    fake.up.setScript(toolCall('slow'));
     const { b } = await start({ agents: [{ ...support, limits: { timeoutMs: 200 } }] });
     await b.register(oneStep('support'));
     const run = await b.waitForRun((await b.submit('ask', { question: 'loop' })).id);
@@ -281,20 +265,20 @@ describe('agent loop', () => {
       name: 'typed',
       output: z.object({ status: z.enum(['shipped', 'pending']) }),
     };
-    up.setScript([{ json: { status: 'lost' } }, { json: { status: 'shipped' } }]);
+    fake.up.setScript([{ json: { status: 'lost' } }, { json: { status: 'shipped' } }]);
     const { b } = await start({ agents: [typed] });
     await b.register(oneStep('typed'));
     const ok = await b.waitForRun((await b.submit('ask', { question: 'status?' })).id);
     expect(ok.output).toEqual({ status: 'shipped' });
-    const repair = up.requests[1]?.body as { messages: { role: string; content: string }[] };
+    const repair = fake.up.requests[1]?.body as { messages: { role: string; content: string }[] };
     expect(repair.messages.at(-1)?.content).toContain('status');
     expect((body(0) as { response_format: { type: string } }).response_format.type).toBe('json_schema');
 
-    up.requests.length = 0;
-    up.setScript({ json: { status: 'lost' } });
+    fake.up.requests.length = 0;
+    fake.up.setScript({ json: { status: 'lost' } });
     const bad = await b.waitForRun((await b.submit('ask', { question: 'status again?' })).id);
     expect((await b.steps(bad.id))[0]?.error?.code).toBe('OUTPUT_SCHEMA_VIOLATION');
-    expect(up.requests).toHaveLength(2);
+    expect(fake.up.requests).toHaveLength(2);
   });
 
   it('keeps long-term memory per tenant and agent, recalled by similarity with scores', async () => {
@@ -305,7 +289,7 @@ describe('agent loop', () => {
     };
     const { b, store } = await start({ agents: [remembering] });
     await b.register(oneStep('memo'));
-    up.setScript([
+    fake.up.setScript([
       toolCall('memory_remember', {
         text: 'Customer 7 was double charged in March',
         metadata: { customer: 7 },
@@ -319,8 +303,8 @@ describe('agent loop', () => {
     expect(first.status).toBe('succeeded');
     expect(await store.readRunMemory(first.id)).toEqual({ seen: 1 });
 
-    up.requests.length = 0;
-    up.setScript([
+    fake.up.requests.length = 0;
+    fake.up.setScript([
       toolCall('memory_recall', { query: 'double charged customer' }),
       { text: 'Yes, in March.' },
     ]);
@@ -334,8 +318,8 @@ describe('agent loop', () => {
     expect(found[0]?.score).toBeGreaterThan(0);
 
     // Another tenant recalls nothing of acme's.
-    up.requests.length = 0;
-    up.setScript([toolCall('memory_recall', { query: 'double charged customer' }), { text: 'No.' }]);
+    fake.up.requests.length = 0;
+    fake.up.setScript([toolCall('memory_recall', { query: 'double charged customer' }), { text: 'No.' }]);
     await b.waitForRun((await b.submit('ask', { question: 'any history?' }, { tenant: 'globex' })).id);
     const other = (body(1) as { messages: { content: string }[] }).messages.at(-1);
     expect(JSON.parse(other?.content ?? 'null')).toEqual([]);
@@ -348,7 +332,7 @@ describe('agent loop', () => {
 describe('agent steps in YAML', () => {
   it('runs an agent step of a spec workflow, its task computed from the input', async () => {
     registerAgentSpecKinds();
-    up.setScript([toolCall('lookup_order', { id: 'B2' }), { text: 'B2 has shipped.' }]);
+    fake.up.setScript([toolCall('lookup_order', { id: 'B2' }), { text: 'B2 has shipped.' }]);
     const { b } = await start({ agents: [support] });
     await b.register(
       [
@@ -396,7 +380,7 @@ describe('plans with agents', () => {
         output: 'steps.ask',
       },
     ];
-    up.setScript((request) => {
+    fake.up.setScript((request) => {
       const fmt = (request.body as { response_format?: { json_schema?: { name?: string } } }).response_format;
       if (fmt?.json_schema?.name === 'plan') return { json: proposals.shift() ?? {} };
       return { text: 'A1 has shipped.' };
@@ -404,7 +388,7 @@ describe('plans with agents', () => {
     const { b } = await start({
       agents: [support, { ...support, name: 'admin', tools: ['delete_all_orders'] }],
     });
-    b.defineKind(planKind({ gateway: gw.gateway, register: (spec) => b.register(spec) }));
+    b.defineKind(planKind({ gateway: fake.gw.gateway, register: (spec) => b.register(spec) }));
     await b.register(
       workflow({ name: 'planned', version: '1', input: z.object({}) })
         .custom('planner', 'plan', {
@@ -420,7 +404,7 @@ describe('plans with agents', () => {
     const run = await b.waitForRun((await b.submit('planned', {})).id);
     expect(run.status).toBe('succeeded');
     expect(run.output).toBe('A1 has shipped.');
-    const planning = up.requests.filter(
+    const planning = fake.up.requests.filter(
       (r) =>
         (r.body as { response_format?: { json_schema?: { name?: string } } }).response_format?.json_schema
           ?.name === 'plan',
@@ -453,7 +437,7 @@ describe('delegation', () => {
   };
 
   it('runs a delegate as a child run with a budget drawn from the parent, and charges its spend to the parent', async () => {
-    up.setScript((request) => {
+    fake.up.setScript((request) => {
       const body = request.body as { messages: { role: string; content: string }[]; tools?: unknown[] };
       const system = body.messages[0]?.content ?? '';
       const last = body.messages.at(-1);
@@ -489,7 +473,7 @@ describe('delegation', () => {
   });
 
   it('cancels a delegate whose parent run is cancelled', async () => {
-    up.setScript((request) => {
+    fake.up.setScript((request) => {
       const messages = (request.body as { messages: { role: string; content: string }[] }).messages;
       if ((messages[0]?.content ?? '').startsWith('Delegate')) {
         return { toolCalls: [{ name: 'delegate_researcher', arguments: { task: 'slow research' } }] };
@@ -497,7 +481,7 @@ describe('delegation', () => {
       return { text: 'late' };
     });
     // The researcher's model is slow, so the child run is still going when the parent is cancelled.
-    up.fault(
+    fake.up.fault(
       { delayMs: 4_000 },
       {
         when: (r) =>
@@ -520,7 +504,7 @@ describe('delegation', () => {
   });
 
   it('stops the parent when a delegate used up its token budget', async () => {
-    up.setScript((request) => {
+    fake.up.setScript((request) => {
       const body = request.body as { messages: { role: string; content: string }[] };
       if ((body.messages[0]?.content ?? '').startsWith('Delegate')) {
         return {

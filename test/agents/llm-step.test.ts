@@ -4,24 +4,20 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { llm, llmKind } from '../../src/agents/llm-step.js';
 import { PromptLibrary } from '../../src/agents/prompts/index.js';
 import { workflow } from '../../src/core/builder.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../gateway/fakes/index.js';
-import { fastRouteTo, type GatewayHarness, startGateway } from '../gateway/harness.js';
+import { useFakeModel } from '../gateway/harness.js';
 import { tempDir, useEngines } from '../helpers.js';
 
 const engine = useEngines();
-let up: FakeOpenAI;
-let gw: GatewayHarness;
+const fake = useFakeModel();
 let prompts: PromptLibrary;
 let cleanup: () => void;
 
 beforeAll(async () => {
-  up = await startFakeOpenAI();
-  gw = await startGateway(fastRouteTo(up.url));
   const dir = tempDir();
   cleanup = dir.cleanup;
   mkdirSync(join(dir.dir, 'triage', 'schemas'), { recursive: true });
@@ -52,19 +48,10 @@ beforeAll(async () => {
   prompts = await PromptLibrary.open(dir.dir);
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await up?.close();
-  cleanup?.();
-});
-
-beforeEach(() => {
-  up.requests.length = 0;
-  up.setScript(undefined);
-});
+afterAll(() => cleanup?.());
 
 async function run(wf: ReturnType<typeof triage>, input: unknown) {
-  const b = await engine({ kinds: [llmKind({ gateway: gw.gateway, prompts })] });
+  const b = await engine({ kinds: [llmKind({ gateway: fake.gw.gateway, prompts })] });
   await b.register(wf);
   b.worker();
   const submitted = await b.submit(wf.name, input, { tenant: 'acme' });
@@ -82,11 +69,11 @@ function triage() {
 
 describe('llm steps', () => {
   it('renders the prompt file, asks for its schema, and returns the validated JSON', async () => {
-    up.setScript({ json: { queue: 'billing' }, usage: { inputTokens: 100, outputTokens: 10 } });
+    fake.up.setScript({ json: { queue: 'billing' }, usage: { inputTokens: 100, outputTokens: 10 } });
     const done = await run(triage(), { title: 'Invoice charged twice' });
     expect(done.status).toBe('succeeded');
     expect(done.output).toEqual({ queue: 'billing' });
-    const sent = up.requests[0]?.body as {
+    const sent = fake.up.requests[0]?.body as {
       messages: Array<{ role: string; content: string }>;
       response_format: { type: string };
     };
@@ -95,19 +82,19 @@ describe('llm steps', () => {
       { role: 'user', content: 'Ticket: Invoice charged twice' },
     ]);
     expect(sent.response_format.type).toBe('json_schema');
-    await gw.gateway.flush();
-    const [entry] = (await gw.ledger.listRequests({ runId: done.id })).entries;
+    await fake.gw.gateway.flush();
+    const [entry] = (await fake.gw.ledger.listRequests({ runId: done.id })).entries;
     expect(entry?.costUsd).toBeCloseTo((100 * 0.15 + 10 * 0.6) / 1e6, 12);
     expect(entry?.request).toContain('"baton.prompt":"triage@1"');
   });
 
   it('repairs an answer that violates the schema once, showing the model what was wrong', async () => {
-    up.setScript([{ json: { queue: 'sales' } }, { json: { queue: 'tech' } }]);
+    fake.up.setScript([{ json: { queue: 'sales' } }, { json: { queue: 'tech' } }]);
     const done = await run(triage(), { title: 'App crashes' });
     expect(done.status).toBe('succeeded');
     expect(done.output).toEqual({ queue: 'tech' });
-    expect(up.requests).toHaveLength(2);
-    const repairBody = up.requests[1]?.body as
+    expect(fake.up.requests).toHaveLength(2);
+    const repairBody = fake.up.requests[1]?.body as
       | { messages: Array<{ role: string; content: string }> }
       | undefined;
     const repair = repairBody?.messages.at(-1);
@@ -116,11 +103,11 @@ describe('llm steps', () => {
   });
 
   it('fails with OUTPUT_SCHEMA_VIOLATION after the repair round, without further calls', async () => {
-    up.setScript([{ text: 'not json at all' }, { json: { queue: 'sales' } }]);
+    fake.up.setScript([{ text: 'not json at all' }, { json: { queue: 'sales' } }]);
     const done = await run(triage(), { title: 'Something' });
     expect(done.status).toBe('failed');
     expect(done.error).toMatchObject({ code: 'OUTPUT_SCHEMA_VIOLATION' });
-    expect(up.requests).toHaveLength(2);
+    expect(fake.up.requests).toHaveLength(2);
   });
 
   it('refuses a prompt with a missing variable before any call', async () => {
@@ -133,11 +120,11 @@ describe('llm steps', () => {
     const done = await run(wf as ReturnType<typeof triage>, { title: 'x' });
     expect(done.status).toBe('failed');
     expect(done.error).toMatchObject({ code: 'PROMPT_VARIABLE_MISSING' });
-    expect(up.requests).toHaveLength(0);
+    expect(fake.up.requests).toHaveLength(0);
   });
 
   it('takes messages built in code and a zod output schema', async () => {
-    up.setScript({ json: { words: 3 } });
+    fake.up.setScript({ json: { words: 3 } });
     const wf = workflow({ name: 'count', version: '1', input: z.object({ text: z.string() }) })
       .custom('count', 'llm', {
         ...llm({
@@ -153,6 +140,9 @@ describe('llm steps', () => {
     const done = await run(wf as ReturnType<typeof triage>, { text: 'one two three' });
     expect(done.status).toBe('succeeded');
     expect(done.output).toEqual({ words: 3 });
-    expect(up.requests[0]?.body).toMatchObject({ temperature: 0, response_format: { type: 'json_schema' } });
+    expect(fake.up.requests[0]?.body).toMatchObject({
+      temperature: 0,
+      response_format: { type: 'json_schema' },
+    });
   });
 });

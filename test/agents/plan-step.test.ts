@@ -4,7 +4,7 @@
  * step's; invalid ones get one repair round that names every issue, then fail with `PLAN_INVALID`;
  * a tool outside the allow-list never runs.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { llmKind } from '../../src/agents/llm-step.js';
 import { checkAllowed, planDepth } from '../../src/agents/plan/proposal.js';
@@ -13,34 +13,17 @@ import { registerAgentSpecKinds } from '../../src/agents/spec-kinds.js';
 import { toolKind } from '../../src/agents/tool-step.js';
 import { workflow } from '../../src/core/builder.js';
 import { BatonError } from '../../src/core/errors.js';
-import { MemoryToolAuditSink } from '../../src/tools/audit.js';
 import { defineTool } from '../../src/tools/define-tool.js';
-import { ToolRegistry } from '../../src/tools/tool-registry.js';
 import type { RecordedRequest } from '../gateway/fakes/fake-server.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../gateway/fakes/index.js';
 import type { ScriptedReply } from '../gateway/fakes/script.js';
-import { fastRouteTo, type GatewayHarness, startGateway } from '../gateway/harness.js';
+import { useFakeModel } from '../gateway/harness.js';
 import { useEngines } from '../helpers.js';
+import { toolRegistry } from './tool-registry.js';
 
 const engine = useEngines();
-let up: FakeOpenAI;
-let gw: GatewayHarness;
+const fake = useFakeModel();
 
-beforeAll(async () => {
-  registerAgentSpecKinds();
-  up = await startFakeOpenAI();
-  gw = await startGateway(fastRouteTo(up.url));
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await up?.close();
-});
-
-beforeEach(() => {
-  up.requests.length = 0;
-  up.setScript(undefined);
-});
+beforeAll(() => registerAgentSpecKinds());
 
 interface Body {
   messages: Array<{ role: string; content: string }>;
@@ -50,12 +33,12 @@ interface Body {
 const bodyOf = (request: RecordedRequest | undefined) => request?.body as Body;
 const isPlanning = (request: RecordedRequest | undefined) =>
   bodyOf(request)?.response_format?.json_schema?.name === 'plan';
-const planRequests = () => up.requests.filter(isPlanning);
+const planRequests = () => fake.up.requests.filter(isPlanning);
 
 /** The planner answers with `proposals` in turn; the `llm` steps of a plan answer `{ ok: true }`. */
 function script(...proposals: unknown[]) {
   const queue = [...proposals];
-  up.setScript((request): ScriptedReply => {
+  fake.up.setScript((request): ScriptedReply => {
     if (isPlanning(request)) return { json: queue.shift() ?? {} };
     return { json: { ok: true } };
   });
@@ -63,10 +46,7 @@ function script(...proposals: unknown[]) {
 
 function hub() {
   const calls = { lookup: 0, wipe: 0 };
-  const registry = new ToolRegistry({
-    audit: new MemoryToolAuditSink(),
-    retry: { attempts: 0, baseMs: 1, maxMs: 1 },
-  });
+  const registry = toolRegistry();
   registry.register(
     defineTool({
       name: 'lookup_order',
@@ -115,9 +95,9 @@ const VALID = {
 
 async function start() {
   const tools = hub();
-  const b = await engine({ kinds: [llmKind({ gateway: gw.gateway }), toolKind(tools.registry)] });
+  const b = await engine({ kinds: [llmKind({ gateway: fake.gw.gateway }), toolKind(tools.registry)] });
   b.defineKind(
-    planKind({ gateway: gw.gateway, tools: tools.registry, register: (spec) => b.register(spec) }),
+    planKind({ gateway: fake.gw.gateway, tools: tools.registry, register: (spec) => b.register(spec) }),
   );
   await b.register(
     workflow({ name: 'research', version: '1', input: z.object({ order: z.string() }) })
@@ -164,8 +144,8 @@ describe('plan steps', () => {
     const child = await b.getRun(childRunId);
     expect(child.versionId).toBe(version?.id);
 
-    await gw.gateway.flush();
-    const logged = (await gw.ledger.listRequests({ runId: done.id })).entries;
+    await fake.gw.gateway.flush();
+    const logged = (await fake.gw.ledger.listRequests({ runId: done.id })).entries;
     expect(logged[0]?.request).toContain('"baton.plan":"research.planner.plan"');
 
     // The same plan registers once.
@@ -330,7 +310,7 @@ describe('plan steps', () => {
     script(VALID);
     const tools = hub();
     const b = await engine({ kinds: [toolKind(tools.registry)] });
-    b.defineKind(planKind({ gateway: gw.gateway, register: (spec) => b.register(spec) }));
+    b.defineKind(planKind({ gateway: fake.gw.gateway, register: (spec) => b.register(spec) }));
     await b.register(
       workflow({ name: 'odd', version: '1', input: z.object({}) })
         .custom('planner', 'plan', {
@@ -345,6 +325,6 @@ describe('plan steps', () => {
     const [step] = await b.steps(done.id);
     expect(step?.error).toMatchObject({ code: 'UNKNOWN_STEP_KIND' });
     expect(step?.error?.message).toContain('fancy');
-    expect(up.requests).toHaveLength(0);
+    expect(fake.up.requests).toHaveLength(0);
   });
 });

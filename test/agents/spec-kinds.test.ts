@@ -2,7 +2,7 @@
  * The `llm` and `tool` spec kinds: a YAML workflow with model and tool steps registered and run on a
  * real engine (SQLite), a real gateway and the fake OpenAI upstream; validation issues with paths.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { llmKind } from '../../src/agents/llm-step.js';
 import {
@@ -16,39 +16,20 @@ import {
 import { toolKind } from '../../src/agents/tool-step.js';
 import { BatonError } from '../../src/core/errors.js';
 import { SpecKindRegistry, specKinds, validateSpec } from '../../src/spec/index.js';
-import { MemoryToolAuditSink } from '../../src/tools/audit.js';
 import { defineTool } from '../../src/tools/define-tool.js';
-import { ToolRegistry } from '../../src/tools/tool-registry.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../gateway/fakes/index.js';
-import { fastRouteTo, type GatewayHarness, startGateway } from '../gateway/harness.js';
+import type { ToolRegistry } from '../../src/tools/tool-registry.js';
+import { useFakeModel } from '../gateway/harness.js';
 import { useEngines } from '../helpers.js';
+import { toolRegistry } from './tool-registry.js';
 
 const engine = useEngines();
-let up: FakeOpenAI;
-let gw: GatewayHarness;
+const fake = useFakeModel();
 
-beforeAll(async () => {
-  registerAgentSpecKinds();
-  up = await startFakeOpenAI();
-  gw = await startGateway(fastRouteTo(up.url));
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await up?.close();
-});
-
-beforeEach(() => {
-  up.requests.length = 0;
-  up.setScript(undefined);
-});
+beforeAll(() => registerAgentSpecKinds());
 
 function hub() {
   const calls: unknown[] = [];
-  const registry = new ToolRegistry({
-    audit: new MemoryToolAuditSink(),
-    retry: { attempts: 0, baseMs: 1, maxMs: 1 },
-  });
+  const registry = toolRegistry();
   registry.register(
     defineTool({
       name: 'lookup_order',
@@ -97,14 +78,14 @@ output: '{ "order": $steps.order.id, "refund": $steps.decide.refund }'
 `;
 
 async function start(registry: ToolRegistry) {
-  const b = await engine({ kinds: [llmKind({ gateway: gw.gateway }), toolKind(registry)] });
+  const b = await engine({ kinds: [llmKind({ gateway: fake.gw.gateway }), toolKind(registry)] });
   b.worker();
   return b;
 }
 
 describe('llm and tool spec kinds', () => {
   it('registers a YAML workflow with tool and llm steps and runs it', async () => {
-    up.setScript({ json: { refund: true } });
+    fake.up.setScript({ json: { refund: true } });
     const { registry, calls } = hub();
     const b = await start(registry);
     const version = await b.register(REFUND);
@@ -114,7 +95,7 @@ describe('llm and tool spec kinds', () => {
     expect(done.status).toBe('succeeded');
     expect(done.output).toEqual({ order: 'A-1', refund: true });
     expect(calls).toEqual([{ id: 'A-1', verbose: true }]);
-    const sent = up.requests[0]?.body as {
+    const sent = fake.up.requests[0]?.body as {
       messages: Array<{ role: string; content: string }>;
       temperature: number;
       response_format: { type: string; json_schema: { schema: unknown } };
@@ -130,7 +111,7 @@ describe('llm and tool spec kinds', () => {
   });
 
   it('repairs an answer that violates the JSON Schema of the spec, then fails typed', async () => {
-    up.setScript([{ json: { refund: 'yes' } }, { json: { nope: 1 } }]);
+    fake.up.setScript([{ json: { refund: 'yes' } }, { json: { nope: 1 } }]);
     const { registry } = hub();
     const b = await start(registry);
     await b.register(REFUND);
@@ -138,8 +119,8 @@ describe('llm and tool spec kinds', () => {
     const done = await b.waitForRun(run.id);
     expect(done.status).toBe('failed');
     expect(done.error).toMatchObject({ code: 'OUTPUT_SCHEMA_VIOLATION' });
-    expect(up.requests).toHaveLength(2);
-    const repairBody = up.requests[1]?.body as { messages: Array<{ content: string }> } | undefined;
+    expect(fake.up.requests).toHaveLength(2);
+    const repairBody = fake.up.requests[1]?.body as { messages: Array<{ content: string }> } | undefined;
     const repair = repairBody?.messages.at(-1);
     expect(repair?.content).toContain('/refund');
   });

@@ -10,15 +10,16 @@ import { workflow } from '../../src/core/builder.js';
 import type { WorkflowDefinition } from '../../src/core/definition.js';
 import { MemoryToolAuditSink } from '../../src/tools/audit.js';
 import { defineTool } from '../../src/tools/define-tool.js';
-import { ToolRegistry } from '../../src/tools/tool-registry.js';
+import type { ToolRegistry } from '../../src/tools/tool-registry.js';
 import { useEngines } from '../helpers.js';
+import { toolRegistry } from './tool-registry.js';
 
 const engine = useEngines();
 
 function hub() {
   const audit = new MemoryToolAuditSink();
   const calls = { lookup: 0, charge: 0, flaky: 0 };
-  const registry = new ToolRegistry({ audit, retry: { attempts: 0, baseMs: 1, maxMs: 1 } });
+  const registry = toolRegistry(audit);
   registry.register(
     defineTool({
       name: 'lookup_order',

@@ -4,7 +4,7 @@
  * hash, many processes migrating at once, a schema of its own, a pool the caller owns.
  */
 import pg from 'pg';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ledgerConformance } from '../../src/gateway/ledger/conformance.js';
 import { request } from '../../src/gateway/ledger/conformance-harness.js';
 import { hashKeySecret } from '../../src/gateway/ledger/key-secret.js';
@@ -14,56 +14,36 @@ import {
   openPostgresLedger,
   type PostgresLedgerOptions,
 } from '../../src/gateway/ledger/postgres-ledger.js';
-import { describePostgres, type FreshPostgres, freshPostgres } from '../postgres.js';
+import {
+  connectionTo,
+  describePostgres,
+  type FreshPostgres,
+  requirePostgres,
+  sql,
+  usePostgresDatabases,
+} from '../postgres.js';
 
 describePostgres('postgres', () => {
   ledgerConformance('postgres', async () => {
-    const db = await freshPostgres();
-    if (!db) throw new Error('unreachable: describePostgres skips when there is no Postgres');
+    const db = await requirePostgres();
     return {
       // A new pool per open: a reopened ledger reads what the previous one wrote through other connections.
-      open: (options) =>
-        openPostgresLedger({
-          ...options,
-          connectionString: db.connectionString,
-          ...(db.schema === undefined ? {} : { schema: db.schema }),
-          poolSize: 2,
-        }),
+      open: (options) => openPostgresLedger({ ...options, ...connectionTo(db), poolSize: 2 }),
       cleanup: db.drop,
     };
   });
 });
 
 describePostgres('Postgres ledger', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  async function database(): Promise<FreshPostgres> {
-    const db = await freshPostgres();
-    if (!db) throw new Error('unreachable: describePostgres skips without Postgres');
-    cleanups.push(db.drop);
-    return db;
-  }
+  const { database, defer } = usePostgresDatabases();
 
   async function ledger(
     db: FreshPostgres,
     options: Partial<Extract<PostgresLedgerOptions, { connectionString: string }>> = {},
   ): Promise<GatewayLedger> {
     const l = await openPostgresLedger({ connectionString: db.connectionString, poolSize: 2, ...options });
-    cleanups.push(() => l.close());
+    defer(() => l.close());
     return l;
-  }
-
-  async function sql<R>(db: FreshPostgres, text: string, values: unknown[] = []): Promise<R[]> {
-    const client = new pg.Client({ connectionString: db.connectionString });
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows as R[];
-    } finally {
-      await client.end();
-    }
   }
 
   it('stores the hash of the secret, never the secret', async () => {
@@ -108,7 +88,7 @@ describePostgres('Postgres ledger', () => {
   it('uses a pool the caller owns, and leaves it open on close', async () => {
     const db = await database();
     const pool = new pg.Pool({ connectionString: db.connectionString, max: 2 });
-    cleanups.push(() => pool.end());
+    defer(() => pool.end());
     // A bare pool: bigint columns come back as strings, and the ledger still answers numbers.
     const l = await openPostgresLedger({ pool, schema: 'shared' });
     const { key, secret } = await l.createKey({ tenant: 'acme', name: 'ci', expiresAt: Date.now() + 60_000 });
@@ -137,7 +117,7 @@ describePostgres('Postgres ledger', () => {
   it('retries idempotent statements on a lost connection, never a spend write; no read for a malformed secret', async () => {
     const db = await database();
     const real = new pg.Pool({ connectionString: db.connectionString, max: 2 });
-    cleanups.push(() => real.end());
+    defer(() => real.end());
     let breaks = 0;
     let calls = 0;
     const pool: LedgerPgPool = {
@@ -192,7 +172,7 @@ describePostgres('Postgres ledger', () => {
     // Hold the engine's migration lock (one-key form) in another session: the ledger must not wait for it.
     const admin = new pg.Client({ connectionString: db.connectionString });
     await admin.connect();
-    cleanups.push(() => admin.end());
+    defer(() => admin.end());
     await admin.query("SELECT pg_advisory_lock(hashtext('baton.migrate:'))");
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<never>((_, reject) => {

@@ -4,12 +4,13 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ledgerConformance } from '../../src/gateway/ledger/conformance.js';
 import { hashKeySecret } from '../../src/gateway/ledger/key-secret.js';
 import type { GatewayLedger } from '../../src/gateway/ledger/port.js';
 import { openSqliteLedger } from '../../src/gateway/ledger/sqlite-ledger.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { readSqlite, useSqliteFiles } from '../sqlite.js';
 import { tempDir } from '../temp-dir.js';
 
 ledgerConformance('sqlite', async () => {
@@ -19,36 +20,18 @@ ledgerConformance('sqlite', async () => {
 });
 
 describe('SQLite ledger', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  function file(): string {
-    const { dir, cleanup } = tempDir('baton-ledger-');
-    cleanups.push(cleanup);
-    return join(dir, 'baton.db');
-  }
+  const { file, defer } = useSqliteFiles('baton-ledger-');
 
   async function ledger(path: string): Promise<GatewayLedger> {
     const l = await openSqliteLedger({ path });
-    cleanups.push(() => l.close());
+    defer(() => l.close());
     return l;
-  }
-
-  function raw<R>(path: string, sql: string): R[] {
-    const db = new Database(path, { readonly: true });
-    try {
-      return db.prepare(sql).all() as R[];
-    } finally {
-      db.close();
-    }
   }
 
   it('stores the hash of the secret, never the secret', async () => {
     const path = file();
     const { key, secret } = await (await ledger(path)).createKey({ tenant: 'acme', name: 'ci' });
-    const rows = raw<Record<string, unknown>>(path, 'SELECT * FROM gateway_keys');
+    const rows = readSqlite<Record<string, unknown>>(path, 'SELECT * FROM gateway_keys');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: key.id, secret_hash: hashKeySecret(secret) });
     const randomPart = secret.slice(13);
@@ -59,29 +42,33 @@ describe('SQLite ledger', () => {
     const path = file();
     await (await ledger(path)).close();
     await ledger(path);
-    expect(raw<{ version: number }>(path, 'SELECT version FROM gateway_migrations')).toEqual([
+    expect(readSqlite<{ version: number }>(path, 'SELECT version FROM gateway_migrations')).toEqual([
       { version: 1 },
     ]);
-    expect(raw<{ journal_mode: string }>(path, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(readSqlite<{ journal_mode: string }>(path, 'PRAGMA journal_mode')).toEqual([
+      { journal_mode: 'wal' },
+    ]);
   });
 
   it('shares a file with the engine store, each with its own schema version', async () => {
     const path = file();
     const store = new SqliteStore({ path, durability: 'normal' });
     await store.init();
-    cleanups.push(() => store.close());
+    defer(() => store.close());
     const l = await ledger(path);
     const { secret } = await l.createKey({ tenant: 'acme', name: 'ci' });
     expect(await l.findKeyBySecret(secret)).toBeDefined();
-    const engineVersion = raw<{ user_version: number }>(path, 'PRAGMA user_version')[0]?.user_version;
+    const engineVersion = readSqlite<{ user_version: number }>(path, 'PRAGMA user_version')[0]?.user_version;
     expect(engineVersion).toBeGreaterThan(0);
     // And the other way round: a store opened on a file the ledger created.
     const other = file();
     await ledger(other);
     const second = new SqliteStore({ path: other, durability: 'normal' });
     await second.init();
-    cleanups.push(() => second.close());
-    expect(raw<{ user_version: number }>(other, 'PRAGMA user_version')[0]?.user_version).toBe(engineVersion);
+    defer(() => second.close());
+    expect(readSqlite<{ user_version: number }>(other, 'PRAGMA user_version')[0]?.user_version).toBe(
+      engineVersion,
+    );
   });
 
   it('refuses a ledger schema newer than the code, saying what to do', async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { afterEach, expect, it } from 'vitest';
-import { describePostgres, type FreshPostgres, freshPostgres, postgresTarget } from '../postgres.js';
+import { expect, it } from 'vitest';
+import { describePostgres, postgresTarget, usePostgresDatabases } from '../postgres.js';
 
 async function connect(connectionString: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
@@ -20,26 +20,16 @@ async function tables(client: pg.Client): Promise<string[]> {
 }
 
 describePostgres(`Postgres test infrastructure (${postgresTarget().kind})`, () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  async function fresh(): Promise<FreshPostgres> {
-    const db = await freshPostgres();
-    if (!db) throw new Error('describePostgres ran a suite without Postgres');
-    cleanups.push(db.drop);
-    return db;
-  }
+  const { database: fresh, defer } = usePostgresDatabases();
 
   it('gives each call its own migrated database that does not see the others', async () => {
     const a = await fresh();
     const b = await fresh();
     expect(a.connectionString).not.toBe(b.connectionString);
     const ca = await connect(a.connectionString);
-    cleanups.push(() => ca.end());
+    defer(() => ca.end());
     const cb = await connect(b.connectionString);
-    cleanups.push(() => cb.end());
+    defer(() => cb.end());
 
     const migrated = await tables(ca);
     expect(migrated.length, 'the migrations created no table').toBeGreaterThan(0);

@@ -4,43 +4,28 @@
  * isolation is not READ COMMITTED. (The conformance suite covers the rest.)
  */
 import pg from 'pg';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Graph } from '../../src/core/types.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { describePostgres, type FreshPostgres, freshPostgres } from '../postgres.js';
+import {
+  connectionTo,
+  describePostgres,
+  type FreshPostgres,
+  sql,
+  usePostgresDatabases,
+} from '../postgres.js';
 import { until } from '../until.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function database(): Promise<FreshPostgres> {
-  const db = await freshPostgres();
-  if (!db) throw new Error('unreachable: describePostgres skips without Postgres');
-  cleanups.push(db.drop);
-  return db;
-}
+const { database, defer } = usePostgresDatabases();
 
 function store(db: FreshPostgres, options: Partial<ConstructorParameters<typeof PostgresStore>[0]> = {}) {
   const s = new PostgresStore({
-    connectionString: db.connectionString,
-    ...(db.schema === undefined ? {} : { schema: db.schema }),
+    ...connectionTo(db),
     poolSize: 3,
     ...options,
   });
-  cleanups.push(() => s.close());
+  defer(() => s.close());
   return s;
-}
-
-async function sql<R>(db: FreshPostgres, text: string, values: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: db.connectionString });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as R[];
-  } finally {
-    await client.end();
-  }
 }
 
 const waitGraph: Graph = {
@@ -136,7 +121,7 @@ describePostgres('Postgres adapter', () => {
     // Stage the order: the publisher queues for the event key's lock first, the run reaching its wait second.
     const admin = new pg.Client({ connectionString: db.connectionString });
     await admin.connect();
-    cleanups.push(() => admin.end());
+    defer(() => admin.end());
     await admin.query("SELECT pg_advisory_lock(hashtext('baton.event:k'))");
     const waiters = async () =>
       (

@@ -5,17 +5,8 @@
  */
 export { type AgentStoreOptions, DEFAULT_LIST_LIMIT } from './agent-rows.js';
 export { cosine, DEFAULT_RECALL_LIMIT } from './memory-rows.js';
-export type {
-  AgentAuditRecord,
-  AgentStore,
-  AuditFilter,
-  JournalEntry,
-  JournalScope,
-  MemoryRecord,
-  NewMemory,
-  RecalledMemory,
-  RecallQuery,
-} from './port.js';
+// The port holds only the contract's types, all of them public.
+export type * from './port.js';
 
 import type { AgentStore } from './port.js';
 import type { PostgresAgentStoreOptions } from './postgres-agent-store.js';

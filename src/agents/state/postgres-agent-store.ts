@@ -9,6 +9,7 @@
  * @module
  */
 import { BatonError } from '../../core/errors.js';
+import { type PgPoolSource, PgQueries, quoteIdent } from '../../store/postgres/pg-queries.js';
 import {
   type AgentStoreOptions,
   AUDIT_COLUMNS,
@@ -47,14 +48,7 @@ import type {
   RecalledMemory,
   RecallQuery,
 } from './port.js';
-import {
-  type AgentPgPool,
-  ident,
-  isConnectionFailure,
-  migrate,
-  ownPool,
-  unreachable,
-} from './postgres-connection.js';
+import { type AgentPgPool, openAgentPool, unreachable } from './postgres-connection.js';
 
 export type { AgentPgPool, AgentPgQueryable } from './postgres-connection.js';
 
@@ -62,26 +56,9 @@ export type { AgentPgPool, AgentPgQueryable } from './postgres-connection.js';
 export type PostgresAgentStoreOptions = AgentStoreOptions & {
   /** The schema of the store's tables, created when missing. @defaultValue the connections' `search_path` */
   schema?: string;
-} & (
-    | {
-        connectionString: string;
-        pool?: undefined;
-        /** Connections of the store's own pool. @defaultValue 4 */
-        poolSize?: number;
-      }
-    | {
-        /** A pool the caller owns: {@link AgentStore.close} leaves it open. */
-        pool: AgentPgPool;
-        connectionString?: undefined;
-      }
-  );
-
-/** Tries of an idempotent statement when connections break under it. */
-const QUERY_TRIES = 3;
+} & PgPoolSource;
 
 const JOURNAL_COLUMNS = 'seq, type, data, at';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Opens (migrating when needed) a Postgres agent store. Many processes may open one at once: one
@@ -90,14 +67,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * const store = await openPostgresAgentStore({ connectionString: process.env.BATON_DATABASE_URL! });
  */
 export async function openPostgresAgentStore(options: PostgresAgentStoreOptions): Promise<AgentStore> {
-  const owned = options.pool === undefined;
-  const pool: AgentPgPool = options.pool ?? ownPool(options.connectionString, options.poolSize ?? 4);
-  try {
-    await migrate(pool, options.schema);
-  } catch (error) {
-    if (owned) await pool.end().catch(() => undefined);
-    throw error;
-  }
+  const { pool, owned } = await openAgentPool(options, options.schema);
   return new PostgresAgentStore(pool, owned, options.schema, options.now ?? Date.now);
 }
 
@@ -108,6 +78,8 @@ class PostgresAgentStore implements AgentStore {
   private readonly runMemory: string;
   private readonly memories: string;
   private readonly audit: string;
+  /** Statements on the pool: `query` is retried on a lost connection, `once` is not. */
+  private readonly sql: PgQueries;
 
   constructor(
     private readonly pool: AgentPgPool,
@@ -115,44 +87,18 @@ class PostgresAgentStore implements AgentStore {
     schema: string | undefined,
     private readonly now: () => number,
   ) {
-    const table = (name: string) => (schema === undefined ? name : `${ident(schema)}.${name}`);
+    this.sql = new PgQueries(pool, { isClosed: () => this.closed, closed: storeClosed, unreachable });
+    const table = (name: string) => (schema === undefined ? name : `${quoteIdent(schema)}.${name}`);
     this.journal = table('agent_journal');
     this.runMemory = table('agent_run_memory');
     this.memories = table('agent_memories');
     this.audit = table('agent_audit');
   }
 
-  /**
-   * An idempotent statement (a read, or a write that applied twice leaves what applying it once does):
-   * when the connection breaks under it, it runs again on a fresh connection, {@link QUERY_TRIES} times.
-   */
-  private async query<R>(text: string, values: unknown[]): Promise<R[]> {
-    for (let attempt = 1; ; attempt++) {
-      if (this.closed) throw storeClosed();
-      try {
-        return (await this.pool.query(text, values)).rows as R[];
-      } catch (error) {
-        if (!isConnectionFailure(error)) throw error;
-        if (attempt >= QUERY_TRIES) throw unreachable(error, undefined);
-        await sleep(100 * attempt);
-      }
-    }
-  }
-
-  /** A write that must not run twice: tried once; `unsure` tells the caller what may have happened. */
-  private async once<R>(text: string, values: unknown[], unsure: string): Promise<R[]> {
-    if (this.closed) throw storeClosed();
-    try {
-      return (await this.pool.query(text, values)).rows as R[];
-    } catch (error) {
-      throw isConnectionFailure(error) ? unreachable(error, unsure) : error;
-    }
-  }
-
   async readJournal(scope: JournalScope): Promise<JournalEntry[]> {
     if (this.closed) throw storeClosed();
     const { runId, stepId, item } = checkScope(scope);
-    const rows = await this.query<JournalRow>(
+    const rows = await this.sql.query<JournalRow>(
       `SELECT ${JOURNAL_COLUMNS} FROM ${this.journal} WHERE run_id = $1 AND step_id = $2 AND item = $3 ORDER BY seq`,
       [runId, stepId, item],
     );
@@ -167,14 +113,14 @@ class PostgresAgentStore implements AgentStore {
     const { runId, stepId, item } = checkScope(scope);
     const e = checkJournalEntry(entry);
     // Retried safely: a retry after a lost acknowledgement finds its own entry and returns it.
-    const [inserted] = await this.query<JournalRow>(
+    const [inserted] = await this.sql.query<JournalRow>(
       `INSERT INTO ${this.journal} (run_id, step_id, item, seq, type, data, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT DO NOTHING RETURNING ${JOURNAL_COLUMNS}`,
       [runId, stepId, item, e.seq, e.type, e.data, this.now()],
     );
     if (inserted) return toJournalEntry(inserted);
     // A separate statement: its snapshot sees the winner, which committed after the INSERT's began.
-    const [existing] = await this.query<JournalRow>(
+    const [existing] = await this.sql.query<JournalRow>(
       `SELECT ${JOURNAL_COLUMNS} FROM ${this.journal} WHERE run_id = $1 AND step_id = $2 AND item = $3 AND seq = $4`,
       [runId, stepId, item, e.seq],
     );
@@ -191,7 +137,7 @@ class PostgresAgentStore implements AgentStore {
   async readRunMemory(runId: string): Promise<Record<string, unknown>> {
     if (this.closed) throw storeClosed();
     const { runId: id } = checkRunMemory(runId, {});
-    const rows = await this.query<{ key: string; value: string }>(
+    const rows = await this.sql.query<{ key: string; value: string }>(
       `SELECT key, value FROM ${this.runMemory} WHERE run_id = $1 ORDER BY key`,
       [id],
     );
@@ -203,7 +149,7 @@ class PostgresAgentStore implements AgentStore {
     const plan = checkRunMemory(runId, values);
     if (plan.set.length + plan.remove.length === 0) return;
     // ORDER BY key: concurrent writers lock shared keys in the same order, so they cannot deadlock.
-    await this.query(
+    await this.sql.query(
       `WITH removed AS (DELETE FROM ${this.runMemory} WHERE run_id = $1 AND key = ANY($2::text[]))
        INSERT INTO ${this.runMemory} AS m (run_id, key, value, updated_at)
        SELECT $1, k, v, $5::bigint FROM unnest($3::text[], $4::text[]) AS t(k, v) ORDER BY k
@@ -218,7 +164,7 @@ class PostgresAgentStore implements AgentStore {
     const r = m.record;
     // The memory and its audit row in one statement. Retried safely: the id is chosen here, so a retry
     // after a lost acknowledgement conflicts with the first write and adds nothing.
-    await this.query(
+    await this.sql.query(
       `WITH m AS (
          INSERT INTO ${this.memories} (id, tenant, agent, text, embedding, dims, metadata, run_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING id
@@ -244,7 +190,7 @@ class PostgresAgentStore implements AgentStore {
   async recall(query: RecallQuery): Promise<RecalledMemory[]> {
     if (this.closed) throw storeClosed();
     const plan = checkRecall(query);
-    const rows = await this.query<MemoryRow & { embedding: Buffer }>(
+    const rows = await this.sql.query<MemoryRow & { embedding: Buffer }>(
       `SELECT ${MEMORY_COLUMNS}, embedding FROM ${this.memories} WHERE tenant = $1 AND agent = $2 AND dims = $3`,
       [plan.tenant, plan.agent, plan.embedding.length],
     );
@@ -254,7 +200,7 @@ class PostgresAgentStore implements AgentStore {
   async listMemories(filter: { tenant: string; agent?: string; limit?: number }): Promise<MemoryRecord[]> {
     if (this.closed) throw storeClosed();
     const f = checkListMemories(filter);
-    const rows = await this.query<MemoryRow>(
+    const rows = await this.sql.query<MemoryRow>(
       `SELECT ${MEMORY_COLUMNS} FROM ${this.memories} WHERE tenant = $1 AND ($2::text IS NULL OR agent = $2)
        ORDER BY created_at DESC, id DESC LIMIT $3`,
       [f.tenant, f.agent, f.limit],
@@ -266,7 +212,7 @@ class PostgresAgentStore implements AgentStore {
     if (this.closed) throw storeClosed();
     checkForget(tenant, id, by);
     // Not retried: after a lost acknowledgement a retry would find nothing and answer false.
-    const rows = await this.once<{ agent: string }>(
+    const rows = await this.sql.once<{ agent: string }>(
       `WITH gone AS (DELETE FROM ${this.memories} WHERE tenant = $1 AND id = $2 RETURNING agent),
        audited AS (
          INSERT INTO ${this.audit} (${AUDIT_COLUMNS})
@@ -286,7 +232,7 @@ class PostgresAgentStore implements AgentStore {
     const column = (i: number) => rows.map((r) => r[i]);
     // ORDER BY n: rows get their ids in the order given, which orders rows of the same millisecond.
     // Not retried: audit rows have no natural key, so a retry after a lost acknowledgement would double them.
-    await this.once(
+    await this.sql.once(
       `INSERT INTO ${this.audit} (${AUDIT_COLUMNS})
        SELECT at, type, tenant, run_id, step_id, subject, outcome, data
        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
@@ -300,7 +246,7 @@ class PostgresAgentStore implements AgentStore {
   async listAudit(filter: AuditFilter = {}): Promise<AgentAuditRecord[]> {
     if (this.closed) throw storeClosed();
     const { where, values, limit } = auditWhere(filter, (n) => `$${n}`);
-    const rows = await this.query<AuditRow>(
+    const rows = await this.sql.query<AuditRow>(
       `SELECT ${AUDIT_COLUMNS} FROM ${this.audit} ${where} ORDER BY at DESC, id DESC LIMIT $${values.length + 1}`,
       [...values, limit],
     );
@@ -311,7 +257,7 @@ class PostgresAgentStore implements AgentStore {
     if (this.closed) throw storeClosed();
     const ids = checkRunIds(runIds);
     if (ids.length === 0) return;
-    await this.query(
+    await this.sql.query(
       `WITH j AS (DELETE FROM ${this.journal} WHERE run_id = ANY($1::text[])),
        m AS (DELETE FROM ${this.runMemory} WHERE run_id = ANY($1::text[]))
        DELETE FROM ${this.audit} WHERE run_id = ANY($1::text[])`,

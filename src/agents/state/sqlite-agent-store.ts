@@ -5,10 +5,7 @@
  * `agent_migrations`, not in `user_version` (which the engine's store owns).
  * @module
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { BatonError } from '../../core/errors.js';
+import { openSqliteFile } from '../../store/sqlite/open-sqlite-file.js';
 import type { SqliteDatabase } from '../../store/sqlite/sqlite-driver.js';
 import {
   type AgentStoreOptions,
@@ -70,41 +67,16 @@ export interface SqliteAgentStoreOptions extends AgentStoreOptions {
  * await store.appendJournal({ runId, stepId: 'triage' }, { seq: 0, type: 'model', data: reply });
  */
 export async function openSqliteAgentStore(options: SqliteAgentStoreOptions): Promise<AgentStore> {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path) as unknown as SqliteDatabase;
-  try {
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    migrate(db, options.path);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  const db = openSqliteFile(options, {
+    synchronous: 'FULL',
+    table: 'agent_migrations',
+    migrations: SQLITE_MIGRATIONS,
+    tooNew: {
+      what: `the agent store in ${options.path}`,
+      hint: 'Upgrade Baton to the version that wrote it, or point Baton at another database',
+    },
+  });
   return new SqliteAgentStore(db, options.now ?? Date.now);
-}
-
-function migrate(db: SqliteDatabase, path: string): void {
-  // BEGIN IMMEDIATE takes the write lock at once: processes opening the file together migrate in turn.
-  db.transaction(() => {
-    db.exec(
-      'CREATE TABLE IF NOT EXISTS agent_migrations (version INTEGER PRIMARY KEY, migrated_at INTEGER NOT NULL)',
-    );
-    const row = db.prepare('SELECT max(version) AS v FROM agent_migrations').get() as { v: number | null };
-    const current = row.v ?? 0;
-    if (current > SQLITE_MIGRATIONS.length) {
-      throw new BatonError(
-        'STORE_SCHEMA_TOO_NEW',
-        `the agent store in ${path} has schema version ${current}, newer than this Baton (${SQLITE_MIGRATIONS.length})`,
-        { hint: 'Upgrade Baton to the version that wrote it, or point Baton at another database' },
-      );
-    }
-    const record = db.prepare('INSERT INTO agent_migrations (version, migrated_at) VALUES (?, ?)');
-    for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
-      db.exec(SQLITE_MIGRATIONS[v] as string);
-      record.run(v + 1, Date.now());
-    }
-  }).immediate();
 }
 
 const JOURNAL_COLUMNS = 'seq, type, data, at';

@@ -8,9 +8,15 @@
  * through `unnest` arrays), hence one transaction.
  * @module
  */
-import pg from 'pg';
 import { BatonError } from '../../core/errors.js';
-import { applyMigrations } from '../../store/postgres/apply-migrations.js';
+import {
+  openMigratedPool,
+  type PgPoolSource,
+  PgQueries,
+  type PgQueryRunner,
+  type PgRunnerPool,
+  quoteIdent,
+} from '../../store/postgres/pg-queries.js';
 import { hashKeySecret, newKeySecret, parseKeySecret, secretMatches } from './key-secret.js';
 import {
   checkNewKey,
@@ -46,33 +52,16 @@ import type {
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 
 /** The subset of a `pg` client the ledger uses. */
-export interface LedgerPgQueryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
-}
+export type LedgerPgQueryable = PgQueryRunner;
 
 /** The subset of a `pg.Pool` the ledger uses; a `pg.Pool` fits. */
-export interface LedgerPgPool extends LedgerPgQueryable {
-  connect(): Promise<LedgerPgQueryable & { release(destroy?: Error | boolean): void }>;
-  end(): Promise<void>;
-}
+export type LedgerPgPool = PgRunnerPool;
 
 /** Options of the Postgres ledger: a connection string (the ledger owns its pool) or a pool. */
 export type PostgresLedgerOptions = LedgerOptions & {
   /** The schema of the ledger's tables, created when missing. @defaultValue the connections' `search_path` */
   schema?: string;
-} & (
-    | {
-        connectionString: string;
-        pool?: undefined;
-        /** Connections of the ledger's own pool. @defaultValue 4 */
-        poolSize?: number;
-      }
-    | {
-        /** A pool the caller owns: {@link GatewayLedger.close} leaves it open. */
-        pool: LedgerPgPool;
-        connectionString?: undefined;
-      }
-  );
+} & PgPoolSource;
 
 /**
  * Advisory lock of the ledger's migrations: the two-key form, whose keys Postgres keeps apart from the
@@ -114,23 +103,6 @@ const REQUEST_TYPES: Record<(typeof REQUEST_COLUMNS)[number], string> = {
   response: 'text',
 };
 
-/** Tries of an idempotent statement when connections break under it. */
-const QUERY_TRIES = 3;
-
-const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
-
-/**
- * Whether the connection failed rather than the statement: a class 08 SQLSTATE, a server shutting
- * down (57P01-57P03), a socket error, or one of `pg`'s own messages for a lost connection.
- */
-function isConnectionFailure(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | undefined;
-  const code = typeof e?.code === 'string' ? e.code : '';
-  if (code.startsWith('08') || /^57P0[123]$/.test(code) || CONNECTION_ERRNOS.has(code)) return true;
-  const message = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|connection timeout/i.test(message);
-}
-
 /** A lost connection, as the error a caller can act on. */
 function unreachable(error: unknown, unsure: string | undefined): BatonError {
   return new BatonError(
@@ -143,13 +115,6 @@ function unreachable(error: unknown, unsure: string | undefined): BatonError {
   );
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Quotes an SQL identifier. */
-function ident(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 /**
  * Opens (migrating when needed) a Postgres ledger. Many processes may open one at once: one migrates,
  * the others wait for its lock and find nothing left to do.
@@ -157,57 +122,19 @@ function ident(name: string): string {
  * const ledger = await openPostgresLedger({ connectionString: process.env.BATON_DATABASE_URL! });
  */
 export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<GatewayLedger> {
-  const owned = options.pool === undefined;
-  const pool: LedgerPgPool = options.pool ?? ownPool(options.connectionString, options.poolSize ?? 4);
-  try {
-    await migrate(pool, options.schema);
-  } catch (error) {
-    if (owned) await pool.end().catch(() => undefined);
-    throw error;
-  }
-  return new PostgresLedger(pool, owned, options.schema, options.now ?? Date.now);
-}
-
-function ownPool(connectionString: string, max: number): LedgerPgPool {
-  const pool = new pg.Pool({
-    connectionString,
-    max,
-    application_name: 'baton-gateway',
-    connectionTimeoutMillis: 10_000,
-    statement_timeout: 30_000,
-    idleTimeoutMillis: 30_000,
+  const schema = options.schema;
+  const { pool, owned } = await openMigratedPool(options, {
+    schema,
+    applicationName: 'baton-gateway',
+    lockClass: MIGRATE_LOCK_CLASS,
+    table: 'gateway_migrations',
+    migrations: POSTGRES_MIGRATIONS,
+    tooNew: {
+      what: `the gateway ledger${schema === undefined ? '' : ` in schema ${schema}`}`,
+      hint: 'Upgrade Baton to the version the other gateways run, or point this one at another database',
+    },
   });
-  // An idle connection broken by a database restart: the pool drops it; the next query reconnects.
-  pool.on('error', () => undefined);
-  return pool;
-}
-
-async function migrate(pool: LedgerPgPool, schema: string | undefined): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATE_LOCK_CLASS, schema ?? '']);
-    if (schema !== undefined) {
-      // Under the lock: two concurrent CREATE SCHEMA IF NOT EXISTS can still collide.
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
-      await client.query(`SET LOCAL search_path TO ${ident(schema)}`);
-    }
-    await applyMigrations(client, {
-      table: 'gateway_migrations',
-      migrations: POSTGRES_MIGRATIONS,
-      tooNew: {
-        what: `the gateway ledger${schema === undefined ? '' : ` in schema ${schema}`}`,
-        hint: 'Upgrade Baton to the version the other gateways run, or point this one at another database',
-      },
-    });
-    await client.query('COMMIT');
-    client.release();
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    // The connection may be broken: destroy it rather than hand it to the next caller.
-    client.release(error instanceof Error ? error : true);
-    throw error;
-  }
+  return new PostgresLedger(pool, owned, schema, options.now ?? Date.now);
 }
 
 /** The Postgres ledger. */
@@ -216,6 +143,8 @@ class PostgresLedger implements GatewayLedger {
   private readonly keys: string;
   private readonly spend: string;
   private readonly requests: string;
+  /** Statements on the pool: `query` is retried on a lost connection, `once` is not. */
+  private readonly sql: PgQueries;
 
   constructor(
     private readonly pool: LedgerPgPool,
@@ -223,38 +152,11 @@ class PostgresLedger implements GatewayLedger {
     schema: string | undefined,
     private readonly now: () => number,
   ) {
-    const table = (name: string) => (schema === undefined ? name : `${ident(schema)}.${name}`);
+    this.sql = new PgQueries(pool, { isClosed: () => this.closed, closed: ledgerClosed, unreachable });
+    const table = (name: string) => (schema === undefined ? name : `${quoteIdent(schema)}.${name}`);
     this.keys = table('gateway_keys');
     this.spend = table('gateway_spend');
     this.requests = table('gateway_requests');
-  }
-
-  /**
-   * An idempotent statement (a read, or a write that applied twice leaves what applying it once does):
-   * when the connection breaks under it (a restart, a failover), it runs again on a fresh connection,
-   * {@link QUERY_TRIES} times in all.
-   */
-  private async query<R>(text: string, values: unknown[]): Promise<R[]> {
-    for (let attempt = 1; ; attempt++) {
-      if (this.closed) throw ledgerClosed();
-      try {
-        return (await this.pool.query(text, values)).rows as R[];
-      } catch (error) {
-        if (!isConnectionFailure(error)) throw error;
-        if (attempt >= QUERY_TRIES) throw unreachable(error, undefined);
-        await sleep(100 * attempt);
-      }
-    }
-  }
-
-  /** A write that must not run twice: tried once; `unsure` tells the caller what may have happened. */
-  private async once<R>(text: string, values: unknown[], unsure: string): Promise<R[]> {
-    if (this.closed) throw ledgerClosed();
-    try {
-      return (await this.pool.query(text, values)).rows as R[];
-    } catch (error) {
-      throw isConnectionFailure(error) ? unreachable(error, unsure) : error;
-    }
   }
 
   async createKey(input: NewKey): Promise<CreatedKey> {
@@ -262,7 +164,7 @@ class PostgresLedger implements GatewayLedger {
     const createdAt = this.now();
     for (let attempt = 0; attempt < KEY_ID_TRIES; attempt++) {
       const { id, secret } = newKeySecret();
-      const rows = await this.once<KeyRow>(
+      const rows = await this.sql.once<KeyRow>(
         `INSERT INTO ${this.keys} (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)
          ON CONFLICT (id) DO NOTHING RETURNING ${KEY_COLUMNS}`,
         [
@@ -291,7 +193,7 @@ class PostgresLedger implements GatewayLedger {
     if (this.closed) throw ledgerClosed();
     const id = parseKeySecret(secret);
     if (id === undefined) return undefined;
-    const [row] = await this.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM ${this.keys} WHERE id = $1`, [id]);
+    const [row] = await this.sql.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM ${this.keys} WHERE id = $1`, [id]);
     // An unknown id answers faster than a wrong secret: the id is the visible prefix, not a secret.
     if (!row || !secretMatches(secret, row.secret_hash)) return undefined;
     const key = toVirtualKey(row);
@@ -301,8 +203,8 @@ class PostgresLedger implements GatewayLedger {
   async listKeys(filter: KeyFilter = {}): Promise<VirtualKey[]> {
     const rows =
       filter.tenant === undefined
-        ? await this.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM ${this.keys} ORDER BY created_at, id`, [])
-        : await this.query<KeyRow>(
+        ? await this.sql.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM ${this.keys} ORDER BY created_at, id`, [])
+        : await this.sql.query<KeyRow>(
             `SELECT ${KEY_COLUMNS} FROM ${this.keys} WHERE tenant = $1 ORDER BY created_at, id`,
             [filter.tenant],
           );
@@ -310,7 +212,7 @@ class PostgresLedger implements GatewayLedger {
   }
 
   async revokeKey(id: string): Promise<VirtualKey | undefined> {
-    const [row] = await this.query<KeyRow>(
+    const [row] = await this.sql.query<KeyRow>(
       `UPDATE ${this.keys} SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING ${KEY_COLUMNS}`,
       [this.now(), id],
     );
@@ -323,7 +225,7 @@ class PostgresLedger implements GatewayLedger {
     if (buckets.length === 0) return;
     // ORDER BY: concurrent batches lock the buckets they share in the same order, so they cannot deadlock.
     // Not retried: adding the same spend twice would double it.
-    await this.once(
+    await this.sql.once(
       `INSERT INTO ${this.spend} AS s (scope, scope_id, day, usd)
        SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::double precision[]) ORDER BY 1, 2, 3
        ON CONFLICT (scope, scope_id, day) DO UPDATE SET usd = s.usd + excluded.usd`,
@@ -339,7 +241,7 @@ class PostgresLedger implements GatewayLedger {
 
   async spentSince(scope: SpendScope, scopeId: string, since: number): Promise<number> {
     const day = checkSpentSince(scope, scopeId, since);
-    const [row] = await this.query<{ usd: number | string }>(
+    const [row] = await this.sql.query<{ usd: number | string }>(
       `SELECT coalesce(sum(usd), 0) AS usd FROM ${this.spend} WHERE scope = $1 AND scope_id = $2 AND day >= $3`,
       [scope, scopeId, day],
     );
@@ -354,7 +256,7 @@ class PostgresLedger implements GatewayLedger {
     // One array per column: the statement's text is the same whatever the batch size.
     const columns = REQUEST_COLUMNS.map((_, i) => rows.map((r) => r[i]));
     const arrays = REQUEST_COLUMNS.map((c, i) => `$${i + 1}::${REQUEST_TYPES[c]}[]`).join(', ');
-    await this.query(
+    await this.sql.query(
       `INSERT INTO ${this.requests} (${REQUEST_COLUMNS.join(', ')})
        SELECT * FROM unnest(${arrays}) ON CONFLICT (id) DO NOTHING`,
       columns,
@@ -364,7 +266,7 @@ class PostgresLedger implements GatewayLedger {
   async listRequests(filter: RequestFilter = {}): Promise<RequestPage> {
     const page = checkPage(filter);
     const { where, values } = requestWhere(filter, page, (n) => `$${n}`);
-    const rows = await this.query<RequestRow>(
+    const rows = await this.sql.query<RequestRow>(
       `SELECT ${REQUEST_COLUMNS.join(', ')} FROM ${this.requests} ${where}
        ORDER BY at DESC, id DESC LIMIT $${values.length + 1}`,
       [...values, page.limit + 1],
@@ -380,7 +282,7 @@ class PostgresLedger implements GatewayLedger {
       // One short transaction per batch. SKIP LOCKED: gateways pruning at once share the rows rather
       // than queue behind each other. Retried on a lost connection (deleting again is harmless; the
       // count may then miss the batch whose acknowledgement was lost).
-      const [row] = await this.query<{ n: number }>(
+      const [row] = await this.sql.query<{ n: number }>(
         `WITH gone AS (
            DELETE FROM ${this.requests} WHERE id IN (
              SELECT id FROM ${this.requests} WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED

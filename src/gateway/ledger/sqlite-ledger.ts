@@ -4,11 +4,9 @@
  * are tracked in `gateway_migrations`, not in `user_version` (which the store owns).
  * @module
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import { BatonError } from '../../core/errors.js';
+import { openSqliteFile } from '../../store/sqlite/open-sqlite-file.js';
 import type { SqliteDatabase } from '../../store/sqlite/sqlite-driver.js';
 import { hashKeySecret, newKeySecret, parseKeySecret, secretMatches } from './key-secret.js';
 import {
@@ -69,41 +67,16 @@ const KEY_ID_TRIES = 5;
  * const { secret } = await ledger.createKey({ tenant: 'acme', name: 'ci' });
  */
 export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<GatewayLedger> {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path) as unknown as SqliteDatabase;
-  try {
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    migrate(db, options.path);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  const db = openSqliteFile(options, {
+    synchronous: options.durability === 'full' ? 'FULL' : 'NORMAL',
+    table: 'gateway_migrations',
+    migrations: SQLITE_MIGRATIONS,
+    tooNew: {
+      what: `the gateway ledger in ${options.path}`,
+      hint: 'Upgrade Baton to the version that wrote it, or point the gateway at another database',
+    },
+  });
   return new SqliteLedger(db, options.now ?? Date.now);
-}
-
-function migrate(db: SqliteDatabase, path: string): void {
-  // BEGIN IMMEDIATE takes the write lock at once: processes opening the file together migrate in turn.
-  db.transaction(() => {
-    db.exec(
-      'CREATE TABLE IF NOT EXISTS gateway_migrations (version INTEGER PRIMARY KEY, migrated_at INTEGER NOT NULL)',
-    );
-    const row = db.prepare('SELECT max(version) AS v FROM gateway_migrations').get() as { v: number | null };
-    const current = row.v ?? 0;
-    if (current > SQLITE_MIGRATIONS.length) {
-      throw new BatonError(
-        'STORE_SCHEMA_TOO_NEW',
-        `the gateway ledger in ${path} has schema version ${current}, newer than this Baton (${SQLITE_MIGRATIONS.length})`,
-        { hint: 'Upgrade Baton to the version that wrote it, or point the gateway at another database' },
-      );
-    }
-    const record = db.prepare('INSERT INTO gateway_migrations (version, migrated_at) VALUES (?, ?)');
-    for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
-      db.exec(SQLITE_MIGRATIONS[v] as string);
-      record.run(v + 1, Date.now());
-    }
-  }).immediate();
 }
 
 const KEY_COLUMNS =
