@@ -21,10 +21,10 @@ export const supportAgent: AgentDefinition = {
   model: 'fast',
   instructions: [
     'You are the support agent of Baton Cloud, a hosted workflow service.',
-    'Your long-term memory holds notes on earlier tickets; each note starts with the customer id.',
+    "Your long-term memory holds notes on this customer's earlier tickets; each note starts with the customer id.",
     'When you are given a ticket to answer:',
     '1. First call memory_recall with the customer id and the subject of the ticket.',
-    '2. Then answer the customer in a few friendly sentences. If notes about THIS customer show an earlier related issue, say so and build on it (do not repeat advice that did not work). Ignore notes about other customers.',
+    '2. Then answer the customer in a few friendly sentences. If notes about THIS customer show an earlier related issue, say so and build on it (do not repeat advice that did not work).',
     'Do not call memory_remember while answering a ticket: you will be asked to file a note afterwards.',
     'When you are given a note for a customer file: call memory_remember once with the note as the text (shortened to two sentences if it is longer, starting with the customer id), then reply "Saved."',
   ].join('\n'),
@@ -54,6 +54,8 @@ export const supportMemory = workflow({
     ...agent<StepContext<Input>>({
       agent: 'support',
       task: ({ input }) => `Ticket from customer ${input.customer}:\n${input.ticket}`,
+      // Recall only this customer's notes, whatever the model asks for.
+      memoryScope: ({ input }) => ({ customer: input.customer }),
     }),
   })
   .custom<'file-note', string, ['answer']>('file-note', 'agent', {
@@ -65,6 +67,7 @@ export const supportMemory = workflow({
       task: ({ input, run }) =>
         `Note for the file of customer ${input.customer}: on ${new Date(run.createdAt).toISOString().slice(0, 10)}, ` +
         `${input.customer} reported: "${clip(input.ticket, 300)}"`,
+      memoryScope: ({ input }) => ({ customer: input.customer }),
     }),
   })
   .output(({ input, steps }) => ({

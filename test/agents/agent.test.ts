@@ -17,6 +17,7 @@ import { plan, planKind } from '../../src/agents/plan-step.js';
 import { registerAgentSpecKinds } from '../../src/agents/spec-kinds.js';
 import type { AgentStore } from '../../src/agents/state/port.js';
 import { workflow } from '../../src/core/builder.js';
+import type { StepContext } from '../../src/core/definition.js';
 import { MemoryToolAuditSink } from '../../src/tools/audit.js';
 import { defineTool } from '../../src/tools/define-tool.js';
 import type { ScriptedReply } from '../gateway/fakes/index.js';
@@ -326,6 +327,52 @@ describe('agent loop', () => {
     const writes = await store.listAudit({ tenant: 'acme', type: 'memory.write' });
     expect(writes).toHaveLength(1);
     expect(writes[0]?.runId).toBe(first.id);
+  });
+
+  it('scopes memory per step: a customer never recalls another customer of the same tenant', async () => {
+    const remembering: AgentDefinition = {
+      ...support,
+      name: 'scoped',
+      memory: { longTerm: true, embeddingModel: 'offline/embed' },
+    };
+    const { b, store } = await start({ agents: [remembering] });
+    await b.register(
+      workflow({
+        name: 'scoped-ask',
+        version: '1',
+        input: z.object({ customer: z.string(), question: z.string() }),
+      })
+        .custom('answer', 'agent', {
+          retry: { maxAttempts: 1 },
+          ...agent<StepContext<{ customer: string; question: string }>>({
+            agent: 'scoped',
+            task: (ctx) => ctx.input.question,
+            memoryScope: (ctx) => ({ customer: ctx.input.customer }),
+          }),
+        })
+        .output(({ steps }) => steps.answer),
+    );
+    fake.up.setScript([
+      toolCall('memory_remember', {
+        text: 'Refund promised for order 12',
+        metadata: { customer: 'someone-else' },
+      }),
+      { text: 'Noted.' },
+    ]);
+    await b.waitForRun((await b.submit('scoped-ask', { customer: 'c7', question: 'note it' })).id);
+    const [kept] = await store.listMemories({ tenant: 'default' });
+    // The step's scope wins over what the model wrote.
+    expect(kept?.metadata).toEqual({ customer: 'c7' });
+
+    const recallFor = async (customer: string) => {
+      fake.up.requests.length = 0;
+      fake.up.setScript([toolCall('memory_recall', { query: 'refund promised order' }), { text: 'ok' }]);
+      await b.waitForRun((await b.submit('scoped-ask', { customer, question: 'history?' })).id);
+      const last = (body(1) as { messages: { content: string }[] }).messages.at(-1)?.content ?? 'null';
+      return JSON.parse(last) as { text: string }[];
+    };
+    expect((await recallFor('c7')).map((m) => m.text)).toEqual(['Refund promised for order 12']);
+    expect(await recallFor('c8')).toEqual([]);
   });
 });
 

@@ -39,6 +39,11 @@ export interface AgentStepOptions<C extends StepContext = StepContext> {
   input?: (ctx: C) => unknown | Promise<unknown>;
   /** Tighter bounds for this step; each bound is the smaller of these and the agent's. */
   limits?: AgentLimits | ((ctx: C) => AgentLimits | Promise<AgentLimits>);
+  /**
+   * Narrows long-term memory for this step: metadata every memory it writes carries and every recall
+   * filters on (`{ customer: ctx.input.customer }`), so one customer's notes never reach another's.
+   */
+  memoryScope?: (ctx: C) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /** What an `agent` step carries in its definition. */
@@ -107,6 +112,7 @@ export function agentKind(options: AgentKindOptions): StepKind {
       const granted = options.tools?.forGrant(agentDef.tools);
       const models = (signal: AbortSignal) => options.gateway.forRun(ctx.run, { signal });
       const memoryModel = agentDef.memory?.embeddingModel;
+      const scope = config.memoryScope ? await config.memoryScope(ctx) : undefined;
       const result = await runAgentLoop({
         agent: agentDef,
         stepId: step.id,
@@ -137,6 +143,7 @@ export function agentKind(options: AgentKindOptions): StepKind {
             runId: ctx.run.id,
             stepId: step.id,
             maxResultBytes: granted?.maxResultBytes ?? 16_384,
+            ...(scope ? { scope } : {}),
           },
         },
         delegate: options.runs ? delegator(options, options.runs, ctx.run) : undefined,

@@ -26,6 +26,11 @@ export interface BuiltinContext {
   runId: string;
   stepId: string;
   maxResultBytes: number;
+  /**
+   * Metadata every memory this step writes carries, and every recall filters on (a customer id): the
+   * model cannot write or read outside it, whatever it asks.
+   */
+  scope?: Record<string, unknown>;
 }
 
 const remember = z.object({
@@ -92,8 +97,9 @@ export async function callBuiltin(
   switch (name as BuiltinName) {
     case 'memory_remember': {
       const { text, metadata } = parsed.data as z.output<typeof remember>;
+      const merged = { ...metadata, ...ctx.scope };
       const { memory, usage } = await (ctx.memory as AgentMemory).remember(text, {
-        ...(metadata ? { metadata } : {}),
+        ...(Object.keys(merged).length ? { metadata: merged } : {}),
         ...at,
       });
       return { ok: true, content: JSON.stringify({ remembered: memory.id }), usage };
@@ -102,6 +108,7 @@ export async function callBuiltin(
       const { query, limit } = parsed.data as z.output<typeof recall>;
       const { memories, usage } = await (ctx.memory as AgentMemory).recall(query, {
         ...(limit ? { limit } : {}),
+        ...(ctx.scope ? { metadata: ctx.scope } : {}),
       });
       const found = memories.map((m) => ({
         id: m.memory.id,
