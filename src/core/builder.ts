@@ -249,9 +249,17 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
       defaultAction?: 'approve' | 'reject';
       /** @defaultValue 'fail' */
       onReject?: 'fail' | 'continue';
+      /** SLA: with no decision `after` this delay, the approval moves to `role` and/or `assignee`, once. */
+      escalate?: { after: number | string; role?: string; assignee?: string };
     },
   ): WorkflowBuilder<I, S & Record<Id, ApprovalResult<D>>> {
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
+    const esc = options.escalate;
+    const escalate = esc && {
+      afterMs: parseDuration(esc.after),
+      ...(esc.role ? { role: esc.role } : {}),
+      ...(esc.assignee ? { assignee: esc.assignee } : {}),
+    };
     const request = async (ctx: StepContext): Promise<ApprovalPlan> => ({
       prompt:
         typeof options.prompt === 'function'
@@ -263,6 +271,7 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       defaultAction: options.defaultAction ?? 'reject',
       onReject: options.onReject ?? 'fail',
+      ...(escalate ? { escalate } : {}),
     });
     const { timeout: _t, ...common } = options;
     return this.add(
@@ -277,6 +286,7 @@ export class WorkflowBuilder<I, S extends Record<string, unknown>> {
         onReject: options.onReject ?? 'fail',
         ...(options.assignee ? { assignee: options.assignee } : {}),
         ...(options.role ? { role: options.role } : {}),
+        ...(esc ? { escalate: { ...esc } } : {}),
       },
     );
   }

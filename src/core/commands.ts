@@ -1,5 +1,6 @@
 import type { ErrorInfo } from './errors.js';
 import type {
+  ApprovalChange,
   ApprovalDecision,
   MapState,
   NewHistoryEvent,
@@ -23,6 +24,8 @@ export type RunCommand =
   | { type: 'timer-fired'; stepId: string | null; timer: TimerKind }
   | { type: 'event'; stepId: string; key: string; payload: unknown }
   | { type: 'decision'; stepId: string; decision: ApprovalDecision }
+  /** Change who decides a waiting approval. */
+  | { type: 'reassign'; stepId: string; change: ApprovalChange }
   | { type: 'cancel'; reason: string; by?: string }
   | {
       type: 'child-finished';

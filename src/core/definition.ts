@@ -96,6 +96,8 @@ export interface ApprovalPlan {
   timeoutMs?: number;
   defaultAction?: ApprovalRequest['defaultAction'];
   onReject?: ApprovalRequest['onReject'];
+  /** SLA: with no decision within `afterMs`, the approval moves to `role` (and/or `assignee`). */
+  escalate?: { afterMs: number; role?: string; assignee?: string };
 }
 
 /** Runtime config of an `approval` step. */

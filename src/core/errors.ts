@@ -80,6 +80,12 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'APPROVAL_NOT_FOUND'
+  | 'WEBHOOK_NOT_FOUND'
+  | 'DELIVERY_NOT_FOUND'
+  | 'TRIGGER_NOT_FOUND'
+  | 'KEY_NOT_FOUND'
   | 'INTERNAL';
 
 /** The serializable form of an error, as stored in history and shown by the CLI and API. */

@@ -7,6 +7,7 @@
 import type { MachineContext, RunCommand, RunSnapshot, StepRecord, Transition } from './commands.js';
 import type { ErrorInfo } from './errors.js';
 import { indexGraph } from './graph.js';
+import { onReassign } from './machine-approvals.js';
 import { Work } from './machine-work.js';
 import { COMPENSATION_RETRY, DEFAULT_RETRY, retryDelayMs } from './retry.js';
 import type { ApprovalDecision, Graph, StepNode, StepOutcome, SuspendRequest } from './types.js';
@@ -20,7 +21,8 @@ export function reduceRun(
   ctx: MachineContext,
 ): Transition {
   const w = new Work(indexGraph(graph), snapshot, ctx);
-  if (TERMINAL_RUN_STATUSES.has(snapshot.run.status)) {
+  // A reassignment of a finished run's step is refused by its handler: the step is not waiting.
+  if (TERMINAL_RUN_STATUSES.has(snapshot.run.status) && command.type !== 'reassign') {
     if (command.type === 'decision' || command.type === 'event' || command.type === 'cancel') {
       return w.reject(
         'RUN_ALREADY_FINISHED',
@@ -45,6 +47,9 @@ export function reduceRun(
       break;
     case 'decision':
       onDecision(w, command.stepId, command.decision);
+      break;
+    case 'reassign':
+      onReassign(w, command.stepId, command.change);
       break;
     case 'cancel':
       w.endRun({ code: 'RUN_CANCELLED', message: command.reason, details: { by: command.by } }, 'cancelled');

@@ -160,6 +160,8 @@ export interface ApprovalRequest {
   defaultAction: 'approve' | 'reject';
   /** `fail` fails the step on a rejection; `continue` succeeds it with `approved: false`. */
   onReject: 'fail' | 'continue';
+  /** SLA: with no decision by `at`, the approval moves to `role` (and/or `assignee`), once. */
+  escalation?: { at: number; role?: string; assignee?: string; escalated?: boolean };
 }
 
 /** A human decision on an approval step. */
@@ -169,6 +171,20 @@ export interface ApprovalDecision {
   comment?: string;
   /** Edited data replacing the proposed data (approve with changes). */
   data?: unknown;
+}
+
+/**
+ * Who decides an approval from now on. `assignee` and `role` replace the previous ones: one left out
+ * is cleared, so an approval can move from a person to a role's pool.
+ */
+export interface ApprovalChange {
+  assignee?: string;
+  role?: string;
+  /** Who reassigned it (a key id, or `sla` for an escalation). */
+  by: string;
+  comment?: string;
+  /** This is the approval's SLA escalation: marks it escalated, so it escalates once. */
+  escalation?: boolean;
 }
 
 /** A step's state within a run, as stored. */
@@ -277,6 +293,7 @@ export type HistoryEventType =
   | 'timer-fired'
   | 'event-received'
   | 'approval-decided'
+  | 'approval-reassigned'
   | 'child-started'
   | 'child-finished'
   | 'compensation-started'

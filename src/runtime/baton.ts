@@ -12,13 +12,25 @@ import type {
   ApprovalDecision,
   ClaimedTask,
   HistoryEvent,
+  HistoryEventType,
   Run,
   StepState,
   WorkflowVersion,
 } from '../core/types.js';
 import { TERMINAL_RUN_STATUSES } from '../core/types.js';
 import { compileSpec, parseSpecText } from '../spec/index.js';
-import type { AttemptRecord, NewRun, PruneResult, RunFilter, Store, StoreOptions } from '../store/port.js';
+import type {
+  ApprovalFilter,
+  ApprovalReassignment,
+  AttemptRecord,
+  FeedEvent,
+  NewRun,
+  PendingApproval,
+  PruneResult,
+  RunFilter,
+  Store,
+  StoreOptions,
+} from '../store/port.js';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { BUILTIN_KINDS } from './kinds/builtin-kinds.js';
@@ -270,6 +282,31 @@ export class Baton implements VersionResolver {
 
   /** Decides an approval step that is waiting. Throws `RUN_NOT_WAITING` (changing nothing) otherwise. */
   async decide(runId: string, stepId: string, decision: ApprovalDecision): Promise<void> {
+    await this.approvalStep(runId, stepId);
+    await this.store.decide(runId, stepId, decision);
+  }
+
+  /** Approval steps waiting for a decision, oldest first: the inbox. */
+  listApprovals(filter?: ApprovalFilter): Promise<PendingApproval[]> {
+    return this.store.listApprovals(filter);
+  }
+
+  /**
+   * Changes who decides a waiting approval (`assignee` and `role` replace the previous ones).
+   * Throws `RUN_NOT_WAITING` (changing nothing) when the step is not waiting for an approval.
+   */
+  async reassignApproval(runId: string, stepId: string, change: ApprovalReassignment): Promise<void> {
+    await this.approvalStep(runId, stepId);
+    await this.store.reassignApproval(runId, stepId, change);
+  }
+
+  /** History events of every run after `afterSeq`, in `seq` order (see {@link Store.readFeed}). */
+  readFeed(request: { afterSeq: number; types?: HistoryEventType[]; limit?: number }): Promise<FeedEvent[]> {
+    return this.store.readFeed(request);
+  }
+
+  /** Checks that the run exists and that `stepId` is one of its approval steps. */
+  private async approvalStep(runId: string, stepId: string): Promise<void> {
     const run = await this.getRun(runId);
     const version = await this.store.getVersion(run.versionId);
     const node = version?.graph.steps.find((s) => s.id === stepId);
@@ -284,7 +321,6 @@ export class Baton implements VersionResolver {
         `step "${stepId}" of run ${runId} is a ${node.kind} step, not an approval`,
       );
     }
-    await this.store.decide(runId, stepId, decision);
   }
 
   /** Publishes an external event; every run waiting on its key wakes. */

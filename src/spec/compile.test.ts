@@ -280,6 +280,19 @@ describe('compileSpec', () => {
     });
   });
 
+  it('approval steps carry their escalation in milliseconds', async () => {
+    const definition = compileSpec(
+      {
+        name: 'a',
+        version: '1',
+        steps: [{ id: 'ok', kind: 'approval', prompt: 'ok?', escalate: { after: '2h', role: 'lead' } }],
+      },
+      new Map(),
+    );
+    const plan = await (firstConfig(definition) as ApprovalConfig).request(context());
+    expect(plan.escalate).toEqual({ afterMs: 7_200_000, role: 'lead' });
+  });
+
   it('workflow steps become child configs', async () => {
     const config = get('archive').config as ChildConfig;
     expect(config).toMatchObject({ workflow: 'archiver', version: 'archiver@3', maxDepth: 5 });

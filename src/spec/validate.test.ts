@@ -108,6 +108,7 @@ describe('validateSpec accepts', () => {
           timeout: '3d',
           defaultAction: 'approve',
           onReject: 'continue',
+          escalate: { after: '1d', role: 'lead', assignee: 'bob' },
         },
         {
           id: 'g',
@@ -125,6 +126,16 @@ describe('validateSpec accepts', () => {
 });
 
 describe('validateSpec reports', () => {
+  it('an approval escalation that moves to nobody, lacks a delay, or has unknown fields', () => {
+    const doc = base();
+    step(doc, 2).escalate = { after: '1d' };
+    expect(only(doc)).toMatchObject({ path: 'steps[2].escalate', code: 'INVALID_FIELD' });
+    step(doc, 2).escalate = { role: 'lead' };
+    expect(only(doc).path).toBe('steps[2].escalate.after');
+    step(doc, 2).escalate = { after: '1d', role: 'lead', to: 'x' };
+    expect(only(doc)).toMatchObject({ path: 'steps[2].escalate.to', code: 'INVALID_FIELD' });
+  });
+
   it('a document that is not an object', () => {
     expect(only('name: x')).toMatchObject({ path: '', code: 'INVALID_FIELD' });
     expect(only(null)).toMatchObject({ path: '', code: 'INVALID_FIELD' });

@@ -10,6 +10,7 @@ import { afterEach, describe, expect } from 'vitest';
 import { DEFAULT_RETRY } from '../core/retry.js';
 import type { ClaimedTask, Graph, StepNode, StepOutcome } from '../core/types.js';
 import { type ConformanceSkip, skippableTest } from '../testing/skippable-test.js';
+import { approvalConformance } from './conformance-approvals.js';
 import type { Store, StoreOptions } from './port.js';
 
 /** Makes a fresh, empty store (not yet initialised) for one test. */
@@ -104,6 +105,8 @@ export function storeConformance(
     }
 
     const ok = (output: unknown = null): StepOutcome => ({ type: 'succeeded', output });
+
+    approvalConformance({ test, open: () => open(), clock: () => clock, drain: (s, h) => drain(s, h) });
 
     test('registers versions once per content, numbered per workflow', async () => {
       const store = await open();

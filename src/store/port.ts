@@ -9,9 +9,11 @@
  */
 import type {
   ApprovalDecision,
+  ApprovalRequest,
   ClaimedTask,
   Graph,
   HistoryEvent,
+  HistoryEventType,
   Run,
   RunStatus,
   StepOutcome,
@@ -64,10 +66,57 @@ export interface RunFilter {
   parentRunId?: string;
   createdAfter?: number;
   createdBefore?: number;
+  /** Only runs with a step waiting for an approval (with `status: 'waiting'` or alone); `false` filters nothing. */
+  waitingForApproval?: boolean;
   /** Return runs created strictly before this run id (ids sort by creation). */
   cursor?: string;
   /** @defaultValue 50 */
   limit?: number;
+}
+
+/** An approval step waiting for a decision, as the inbox shows it. */
+export interface PendingApproval {
+  runId: string;
+  stepId: string;
+  workflow: string;
+  versionId: string;
+  tenant: string;
+  request: ApprovalRequest;
+  /** When the step began waiting (epoch ms). */
+  since: number;
+}
+
+/** Filters for {@link Store.listApprovals}, oldest waiting first. */
+export interface ApprovalFilter {
+  tenant?: string;
+  workflow?: string;
+  assignee?: string;
+  role?: string;
+  /** Only approvals waiting since before this instant (older than an age). */
+  waitingBefore?: number;
+  /** Only approvals whose escalation is due at or before this instant and has not happened yet. */
+  escalationDueBy?: number;
+  /** After this `runId/stepId` (the previous page's last). */
+  cursor?: string;
+  /** @defaultValue 50 */
+  limit?: number;
+}
+
+/** A change of who decides an approval. */
+export interface ApprovalReassignment {
+  assignee?: string;
+  role?: string;
+  /** Who reassigned it (a key id, or `sla` for an escalation). */
+  by: string;
+  comment?: string;
+  /** This is the approval's SLA escalation: marks it escalated, so it escalates once. */
+  escalation?: boolean;
+}
+
+/** A history event with what the feed reader needs to route it. */
+export interface FeedEvent extends HistoryEvent {
+  tenant: string;
+  workflow: string;
 }
 
 /** One attempt of a step, an item or a compensation. */
@@ -178,6 +227,24 @@ export interface Store {
   cancelRun(runId: string, reason: string, by?: string): Promise<Run>;
   /** Decide an approval step that is waiting. Throws `RUN_NOT_WAITING` otherwise, changing nothing. */
   decide(runId: string, stepId: string, decision: ApprovalDecision): Promise<void>;
+  /**
+   * Approval steps waiting for a decision, oldest first (by `since`, then run and step id). A cursor
+   * whose approval was decided meanwhile still works; a malformed one throws `INVALID_ARGUMENT`.
+   */
+  listApprovals(filter?: ApprovalFilter): Promise<PendingApproval[]>;
+  /**
+   * Changes who decides a waiting approval (history `approval-reassigned`): `assignee` and `role`
+   * replace the previous ones, one left out is cleared. Throws `RUN_NOT_WAITING` when the step is not
+   * waiting for an approval, or when `escalation` is set and it was already escalated, changing nothing;
+   * `INVALID_ARGUMENT` when the change names neither an assignee nor a role.
+   */
+  reassignApproval(runId: string, stepId: string, change: ApprovalReassignment): Promise<void>;
+  /**
+   * History events of every run after `afterSeq`, in `seq` order: the feed webhooks and triggers read.
+   * Postgres may commit a lower seq after a higher one is visible; readers re-read a window behind their
+   * cursor and deduplicate.
+   */
+  readFeed(request: { afterSeq: number; types?: HistoryEventType[]; limit?: number }): Promise<FeedEvent[]>;
   /** Publish an external event; it wakes every run waiting on its key since before it arrived. */
   publishEvent(key: string, payload: unknown): Promise<{ woken: number }>;
   /** Delete finished runs (and their history, steps, attempts) finished before `before`, and old events. */

@@ -321,6 +321,61 @@ describe('engine', () => {
     });
   });
 
+  it('escalates an approval on its SLA: the inbox lists it as due until it is escalated, once', async () => {
+    const b = await engine();
+    await b.register(
+      workflow({ name: 'appr-sla', version: '1', input: z.object({}) })
+        .step('prep', { run: () => 'ready' })
+        .approval('ok', {
+          needs: ['prep'],
+          prompt: 'Ship?',
+          assignee: 'ann',
+          escalate: { after: '1h', role: 'lead' },
+        })
+        .build(),
+    );
+    b.worker({ pollMs: 10 });
+    const started = Date.now();
+    const run = await b.submit('appr-sla', {}, { tenant: 'acme' });
+    const other = await b.submit('appr-sla', {});
+    await until(
+      'both runs to wait',
+      async () => (await b.listRuns({ waitingForApproval: true })).length === 2,
+    );
+    expect((await b.listRuns({ waitingForApproval: true, tenant: 'acme' })).map((r) => r.id)).toEqual([
+      run.id,
+    ]);
+    const [pending] = await b.listApprovals({ tenant: 'acme' });
+    const at = pending?.request.escalation?.at ?? 0;
+    expect(pending).toMatchObject({ runId: run.id, stepId: 'ok', workflow: 'appr-sla', tenant: 'acme' });
+    expect(pending?.request).toMatchObject({ assignee: 'ann', escalation: { role: 'lead' } });
+    expect(at - started).toBeGreaterThanOrEqual(3_600_000);
+    expect(at - Date.now()).toBeLessThanOrEqual(3_600_000);
+    expect(await b.listApprovals({ escalationDueBy: Date.now() })).toEqual([]);
+    expect((await b.listApprovals({ escalationDueBy: at, tenant: 'acme' })).map((a) => a.runId)).toEqual([
+      run.id,
+    ]);
+
+    await expect(b.reassignApproval(run.id, 'prep', { role: 'lead', by: 'sla' })).rejects.toMatchObject({
+      code: 'RUN_NOT_WAITING',
+    });
+    await expect(b.reassignApproval(run.id, 'nope', { role: 'lead', by: 'sla' })).rejects.toMatchObject({
+      code: 'STEP_NOT_FOUND',
+    });
+    await b.reassignApproval(run.id, 'ok', { role: 'lead', by: 'sla', escalation: true });
+    expect(await b.listApprovals({ escalationDueBy: at, tenant: 'acme' })).toEqual([]);
+    expect((await b.listApprovals({ role: 'lead' })).map((a) => a.runId)).toEqual([run.id]);
+    const feed = await b.readFeed({ afterSeq: 0, types: ['approval-reassigned'] });
+    expect(feed).toMatchObject([
+      { runId: run.id, tenant: 'acme', workflow: 'appr-sla', data: { by: 'sla' } },
+    ]);
+
+    await b.decide(run.id, 'ok', { approved: true, by: 'lead-1' });
+    expect((await b.waitForRun(run.id)).status).toBe('succeeded');
+    expect((await b.listRuns({ waitingForApproval: true })).map((r) => r.id)).toEqual([other.id]);
+    expect((await b.listApprovals()).map((a) => a.runId)).toEqual([other.id]);
+  });
+
   it('takes an approval timeout default action', async () => {
     const b = await engine();
     await b.register(

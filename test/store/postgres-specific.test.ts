@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import type { Graph } from '../../src/core/types.js';
+import { MIGRATIONS } from '../../src/store/postgres/migrations/index.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import {
   connectionTo,
@@ -66,7 +67,7 @@ describePostgres('Postgres adapter', () => {
     const stores = Array.from({ length: 10 }, () => store(db, { schema: 'fresh' }));
     await Promise.all(stores.map((s) => s.init()));
     const rows = await sql<{ version: number }>(db, 'SELECT version FROM fresh.baton_schema');
-    expect(rows.map((r) => r.version)).toEqual([1]);
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
   });
 
   it('refuses a schema newer than the code, saying what to do', async () => {

@@ -100,6 +100,19 @@ const approvalKind: StepKind = {
   kind: 'approval',
   async execute(step, ctx, env) {
     const plan = await (step.config as ApprovalConfig).request(ctx);
+    const escalate = plan.escalate;
+    if (escalate && (!Number.isFinite(escalate.afterMs) || escalate.afterMs < 0)) {
+      throw new NonRetryableError(
+        `approval "${step.id}" escalates after ${escalate.afterMs} ms; give a delay of zero or more milliseconds`,
+        { code: 'INVALID_ARGUMENT' },
+      );
+    }
+    if (escalate && !escalate.role && !escalate.assignee) {
+      throw new NonRetryableError(
+        `approval "${step.id}" escalates to nobody; give the escalation a role or an assignee`,
+        { code: 'INVALID_ARGUMENT' },
+      );
+    }
     return {
       type: 'suspended',
       wait: {
@@ -112,6 +125,15 @@ const approvalKind: StepKind = {
           ...(plan.timeoutMs === undefined ? {} : { timeoutAt: env.now() + plan.timeoutMs }),
           defaultAction: plan.defaultAction ?? 'reject',
           onReject: plan.onReject ?? 'fail',
+          ...(escalate
+            ? {
+                escalation: {
+                  at: env.now() + escalate.afterMs,
+                  ...(escalate.role ? { role: escalate.role } : {}),
+                  ...(escalate.assignee ? { assignee: escalate.assignee } : {}),
+                },
+              }
+            : {}),
         },
       },
     };

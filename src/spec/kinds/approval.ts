@@ -1,7 +1,30 @@
 import { z } from 'zod';
 import type { ApprovalConfig, ApprovalPlan } from '../../core/definition.js';
-import { durationField, expressionField } from '../fields.js';
+import { durationField, expressionField, strictFields } from '../fields.js';
+import { addSpecIssue } from '../issues.js';
 import { defineSpecKind } from '../kind.js';
+
+/** SLA: with no decision `after` this long, the approval moves to `role` and/or `assignee`, once. */
+const escalateField = () =>
+  strictFields(
+    {
+      after: durationField(),
+      role: z.string().min(1).optional(),
+      assignee: z.string().min(1).optional(),
+    },
+    'an approval escalation',
+  ).superRefine(
+    (value, ctx) => {
+      if (value.role === undefined && value.assignee === undefined) {
+        addSpecIssue(
+          ctx,
+          'INVALID_FIELD',
+          'an approval escalation needs a "role" or an "assignee" to move to',
+        );
+      }
+    },
+    { when: () => true },
+  );
 
 const approvalFields = z.object({
   /** Shown to the person deciding; plain text. */
@@ -16,6 +39,7 @@ const approvalFields = z.object({
   defaultAction: z.enum(['approve', 'reject']).optional(),
   /** @defaultValue 'fail' */
   onReject: z.enum(['fail', 'continue']).optional(),
+  escalate: escalateField().optional(),
 });
 
 /**
@@ -27,6 +51,7 @@ const approvalFields = z.object({
  *   data: '$steps.extract'
  *   role: finance
  *   timeout: 3d
+ *   escalate: { after: 1d, role: finance-lead }
  */
 export const approvalKind = defineSpecKind({
   kind: 'approval',
@@ -41,6 +66,15 @@ export const approvalKind = defineSpecKind({
       ...(step.timeout === undefined ? {} : { timeoutMs: env.duration(step.timeout) }),
       defaultAction: step.defaultAction ?? 'reject',
       onReject: step.onReject ?? 'fail',
+      ...(step.escalate === undefined
+        ? {}
+        : {
+            escalate: {
+              afterMs: env.duration(step.escalate.after),
+              ...(step.escalate.role === undefined ? {} : { role: step.escalate.role }),
+              ...(step.escalate.assignee === undefined ? {} : { assignee: step.escalate.assignee }),
+            },
+          }),
     };
     return {
       request: async (ctx) => (data ? { ...fixed, data: await data.evaluate(ctx) } : { ...fixed }),

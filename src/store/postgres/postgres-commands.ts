@@ -14,6 +14,7 @@ import type { MachineContext, RunCommand, RunSnapshot, StepRecord, Transition } 
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
 import type { ClaimedTask, Graph, Run, RunStatus, WorkflowVersion } from '../../core/types.js';
+import { APPROVAL_COLUMNS, approvalChanges } from '../approval-rows.js';
 import { childDeadline, claimedTask, settledSteps, stepsVisibleTo } from '../claims.js';
 import { newRunId, newTraceId } from '../ids.js';
 import { type RunRow, type StepRow, toRun, toStepRecord } from '../rows.js';
@@ -311,6 +312,13 @@ export class PgRunTransaction {
         rec.compensationAttempt,
       ]);
     }
+    const approvals = approvalChanges(row, snapshot.steps, written.values(), now);
+    for (const a of approvals.upserts)
+      p.approvals.set(
+        `${runId}\u0000${a.step_id}`,
+        APPROVAL_COLUMNS.map((c) => a[c]),
+      );
+    for (const stepId of approvals.deletes) p.approvals.set(`${runId}\u0000${stepId}`, null);
     if (t.items) {
       const stepId = t.items.stepId;
       t.items.values.forEach((v, i) => {

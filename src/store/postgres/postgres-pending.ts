@@ -9,6 +9,7 @@ import type { NewTask, Transition } from '../../core/commands.js';
 import type { ClaimedTask } from '../../core/types.js';
 import type { RunRow } from '../rows.js';
 import {
+  APPROVAL_PG_COLUMNS,
   addWorkNotice,
   type HistoryRow,
   ITEM_COLUMNS,
@@ -57,6 +58,8 @@ export class PendingWrites {
   readonly timers: unknown[][] = [];
   readonly waits: unknown[][] = [];
   readonly history: HistoryRow[] = [];
+  /** Approval inbox rows by run and step: a row to write, or null to delete (the last change wins). */
+  readonly approvals = new Map<string, unknown[] | null>();
   readonly notify = new Set<string>();
 
   get empty(): boolean {
@@ -70,7 +73,8 @@ export class PendingWrites {
       this.tasks.length === 0 &&
       this.timers.length === 0 &&
       this.waits.length === 0 &&
-      this.history.length === 0
+      this.history.length === 0 &&
+      this.approvals.size === 0
     );
   }
 
@@ -178,9 +182,35 @@ export class PendingWrites {
         ),
       );
     }
+    this.approvalParts(st);
     st.history(this.history);
     st.notifyAll(this.notify);
     return st;
+  }
+
+  /** Inbox rows: each (run, step) once, so its delete and its upsert never meet in one statement. */
+  private approvalParts(st: Statement): void {
+    const upserts: unknown[][] = [];
+    const deletes: string[][] = [];
+    for (const [key, row] of this.approvals) {
+      if (row) upserts.push(row);
+      else deletes.push(key.split('\u0000') as [string, string]);
+    }
+    if (deletes.length > 0) {
+      st.add(
+        `DELETE FROM approvals WHERE (run_id, step_id) IN (SELECT * FROM unnest(${st.p(deletes.map((d) => d[0]))}::text[], ${st.p(deletes.map((d) => d[1]))}::text[]))`,
+      );
+    }
+    if (upserts.length > 0) {
+      st.add(
+        st.insert(
+          'approvals',
+          APPROVAL_PG_COLUMNS,
+          upserts,
+          ' ON CONFLICT (run_id, step_id) DO UPDATE SET assignee = excluded.assignee, role = excluded.role, escalation_due_at = excluded.escalation_due_at, request = excluded.request',
+        ),
+      );
+    }
   }
 
   /** The WHERE condition of this table's staged removals, or undefined if there are none. */

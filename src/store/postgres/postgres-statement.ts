@@ -107,6 +107,20 @@ export const WAIT_COLUMNS: Column[] = [
   ['since', 'bigint'],
 ];
 
+/** Columns of the approvals inbox, in {@link APPROVAL_COLUMNS} order. */
+export const APPROVAL_PG_COLUMNS: Column[] = [
+  ['run_id', 'text'],
+  ['step_id', 'text'],
+  ['tenant', 'text'],
+  ['workflow', 'text'],
+  ['version_id', 'text'],
+  ['since', 'bigint'],
+  ['assignee', 'text'],
+  ['role', 'text'],
+  ['escalation_due_at', 'bigint'],
+  ['request', 'text'],
+];
+
 const HISTORY_COLUMNS: Column[] = [
   ['run_id', 'text'],
   ['at', 'bigint'],

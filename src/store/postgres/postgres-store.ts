@@ -16,6 +16,7 @@ import type {
   ApprovalDecision,
   ClaimedTask,
   HistoryEvent,
+  HistoryEventType,
   Run,
   RunStatus,
   StepState,
@@ -24,10 +25,14 @@ import type {
 import { isLimited } from '../claims.js';
 import { newRunId } from '../ids.js';
 import type {
+  ApprovalFilter,
+  ApprovalReassignment,
   AttemptRecord,
   CompletionResult,
+  FeedEvent,
   NewRun,
   NewVersion,
+  PendingApproval,
   PruneResult,
   RunFilter,
   Store,
@@ -49,6 +54,7 @@ import { type CreateResult, GroupCommit } from './postgres-batch.js';
 import { PgRunTransaction, type StepsCache } from './postgres-commands.js';
 import { PgConnection, type PgSession } from './postgres-connection.js';
 import type { PgQueryable } from './postgres-driver.js';
+import { listApprovals, readFeed } from './postgres-inbox.js';
 import { claim, releaseLeases, releaseTask } from './postgres-leases.js';
 import { Statement } from './postgres-statement.js';
 
@@ -295,6 +301,8 @@ export class PostgresStore implements Store {
     if (filter.parentRunId !== undefined) where.push(`parent_run_id = ${p(filter.parentRunId)}`);
     if (filter.createdAfter !== undefined) where.push(`created_at >= ${p(filter.createdAfter)}`);
     if (filter.createdBefore !== undefined) where.push(`created_at < ${p(filter.createdBefore)}`);
+    if (filter.waitingForApproval === true)
+      where.push('EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.id)');
     if (filter.cursor !== undefined) where.push(`id < ${p(filter.cursor)}`);
     const limit = p(Math.min(Math.max(filter.limit ?? 50, 1), 1000));
     const rows = await this.db.read<RunRow>(
@@ -432,6 +440,24 @@ export class PostgresStore implements Store {
     });
   }
 
+  async listApprovals(filter: ApprovalFilter = {}): Promise<PendingApproval[]> {
+    return listApprovals((text, values) => this.db.read(text, values), filter);
+  }
+
+  async reassignApproval(runId: string, stepId: string, change: ApprovalReassignment): Promise<void> {
+    await this.tx(async (t) => {
+      await t.apply(runId, { type: 'reassign', stepId, change });
+    });
+  }
+
+  async readFeed(request: {
+    afterSeq: number;
+    types?: HistoryEventType[];
+    limit?: number;
+  }): Promise<FeedEvent[]> {
+    return readFeed((text, values) => this.db.read(text, values), request);
+  }
+
   async publishEvent(key: string, payload: unknown): Promise<{ woken: number }> {
     const json = boundedJson('event payload', payload, this.maxPayloadBytes);
     return this.tx(async (t) => {
@@ -484,6 +510,7 @@ export class PostgresStore implements Store {
       'waits',
       'map_items',
       'event_deliveries',
+      'approvals',
     ];
     for (;;) {
       // Small transactions, so a large prune never holds locks for long.

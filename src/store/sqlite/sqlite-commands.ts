@@ -15,6 +15,7 @@ import type {
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
 import type { ClaimedTask, Graph, Run, RunStatus, TaskKind, WorkflowVersion } from '../../core/types.js';
+import { APPROVAL_COLUMNS, approvalChanges } from '../approval-rows.js';
 import { childDeadline, claimedTask, settledSteps, stepsVisibleTo } from '../claims.js';
 import { newRunId, newTraceId } from '../ids.js';
 import { type RunRow, type StepRow, toRun, toStepRecord } from '../rows.js';
@@ -250,6 +251,9 @@ export class SqliteRunWriter {
         rec.compensationAttempt ?? null,
       );
     }
+    const approvals = approvalChanges(row, snap.steps, written, now);
+    for (const a of approvals.upserts) st.upsertApproval.run(...APPROVAL_COLUMNS.map((c) => a[c]));
+    for (const stepId of approvals.deletes) st.deleteApproval.run(runId, stepId);
     if (t.items) {
       t.items.values.forEach((value, i) => {
         st.insertItem.run(runId, t.items?.stepId, i, JSON.stringify(value === undefined ? null : value));

@@ -18,6 +18,13 @@ export function prepareStatements(db: SqliteDatabase) {
            error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at, seq = excluded.seq,
            wait = excluded.wait, map = excluded.map, compensation = excluded.compensation, compensation_attempt = excluded.compensation_attempt`,
     ),
+    upsertApproval: p(
+      `INSERT INTO approvals (run_id, step_id, tenant, workflow, version_id, since, assignee, role, escalation_due_at, request)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, step_id) DO UPDATE SET assignee = excluded.assignee, role = excluded.role,
+           escalation_due_at = excluded.escalation_due_at, request = excluded.request`,
+    ),
+    deleteApproval: p('DELETE FROM approvals WHERE run_id = ? AND step_id = ?'),
     markRunning: p(
       'UPDATE steps SET status = ?, attempt = ?, started_at = COALESCE(started_at, ?) WHERE run_id = ? AND step_id = ?',
     ),

@@ -15,6 +15,7 @@ import type {
   ApprovalDecision,
   ClaimedTask,
   HistoryEvent,
+  HistoryEventType,
   Run,
   RunStatus,
   StepState,
@@ -30,10 +31,14 @@ import {
   tenantLimit,
 } from '../claims.js';
 import type {
+  ApprovalFilter,
+  ApprovalReassignment,
   AttemptRecord,
   CompletionResult,
+  FeedEvent,
   NewRun,
   NewVersion,
+  PendingApproval,
   PruneResult,
   RunFilter,
   Store,
@@ -54,6 +59,7 @@ import { boundedJson, checkIdempotentRun, versionToRun } from '../store-errors.j
 import { MIGRATIONS } from './migrations/index.js';
 import { SqliteRunWriter, type TaskRow } from './sqlite-commands.js';
 import type { SqliteDatabase } from './sqlite-driver.js';
+import { listApprovals, readFeed } from './sqlite-inbox.js';
 
 /** Options of the SQLite adapter. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -307,6 +313,8 @@ export class SqliteStore implements Store {
     if (filter.parentRunId !== undefined) add('parent_run_id = ?', filter.parentRunId);
     if (filter.createdAfter !== undefined) add('created_at >= ?', filter.createdAfter);
     if (filter.createdBefore !== undefined) add('created_at < ?', filter.createdBefore);
+    if (filter.waitingForApproval === true)
+      add('EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.id)');
     if (filter.cursor !== undefined) add('id < ?', filter.cursor);
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.q(sql).all(...params, Math.min(Math.max(filter.limit ?? 50, 1), 1000)) as RunRow[];
@@ -644,6 +652,24 @@ export class SqliteStore implements Store {
     });
   }
 
+  async listApprovals(filter: ApprovalFilter = {}): Promise<PendingApproval[]> {
+    return listApprovals((sql) => this.q(sql), filter);
+  }
+
+  async reassignApproval(runId: string, stepId: string, change: ApprovalReassignment): Promise<void> {
+    this.tx(() => {
+      this.writer.apply(runId, { type: 'reassign', stepId, change }, this.now());
+    });
+  }
+
+  async readFeed(request: {
+    afterSeq: number;
+    types?: HistoryEventType[];
+    limit?: number;
+  }): Promise<FeedEvent[]> {
+    return readFeed((sql) => this.q(sql), request);
+  }
+
   async publishEvent(key: string, payload: unknown): Promise<{ woken: number }> {
     const json = boundedJson('event payload', payload, this.maxPayloadBytes);
     return this.tx(() => {
@@ -680,6 +706,7 @@ export class SqliteStore implements Store {
       'waits',
       'map_items',
       'event_deliveries',
+      'approvals',
       'runs',
     ];
     const deletes = tables.map((t) =>

@@ -1,4 +1,5 @@
 import { sql as m0001 } from './0001-init.js';
+import { sql as m0002 } from './0002-approvals.js';
 
 /** Numbered, append-only migrations of the Postgres adapter; position + 1 is the schema version. */
-export const MIGRATIONS: readonly string[] = [m0001];
+export const MIGRATIONS: readonly string[] = [m0001, m0002];
