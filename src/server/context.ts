@@ -20,8 +20,11 @@ export interface Caller {
 
 /** Event triggers, as the `POST /v1/events` route fires them after publishing an event. */
 export interface EventTriggers {
-  /** Starts the runs of the enabled event triggers matching `key`; returns their run ids. */
-  fire(key: string, payload: unknown, tenant: string): Promise<string[]>;
+  /**
+   * Starts the runs of the enabled event triggers matching `key`; returns their run ids. With an
+   * `eventId` (the request's `Idempotency-Key`), publishing the same event again starts nothing new.
+   */
+  fire(key: string, payload: unknown, tenant: string, eventId?: string): Promise<string[]>;
 }
 
 /** The parts of a running server. */

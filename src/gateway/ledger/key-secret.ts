@@ -1,5 +1,6 @@
 /**
- * Virtual key secrets: `bvk_<id>_<random>`, where `<id>` is 8 base62 characters (the key's id and
+ * Key secrets: `<prefix>_<id>_<random>` (`bvk_` for the gateway's virtual keys, `bk_` for the API
+ * server's keys), where `<id>` is 8 base62 characters (the key's id and
  * visible prefix, used to find its row) and `<random>` is 43 base62 characters drawn from
  * `crypto.randomBytes` (about 256 bits). Pure: no I/O besides the system's random source.
  *
@@ -19,9 +20,22 @@ export const KEY_ID_LENGTH = 8;
 /** Characters of the random part of a new secret (log2(62) * 43 ≈ 256 bits). */
 export const KEY_RANDOM_LENGTH = 43;
 
+/** The prefix of the gateway's virtual keys, the default of every function here. */
+export const VIRTUAL_KEY_PREFIX = 'bvk';
+
 /** Accepted on parse: at least 40 random characters, and no secret longer than 200 characters. */
-const SECRET_PATTERN = /^bvk_([0-9A-Za-z]{8})_[0-9A-Za-z]{40,}$/;
 const MAX_SECRET_LENGTH = 200;
+const patterns = new Map<string, RegExp>();
+
+function secretPattern(prefix: string): RegExp {
+  let pattern = patterns.get(prefix);
+  if (!pattern) {
+    if (!/^[a-z]+$/.test(prefix)) throw new TypeError(`a key prefix is lowercase letters, got ${prefix}`);
+    pattern = new RegExp(`^${prefix}_([0-9A-Za-z]{${KEY_ID_LENGTH}})_[0-9A-Za-z]{40,}$`);
+    patterns.set(prefix, pattern);
+  }
+  return pattern;
+}
 
 /** `length` base62 characters from `crypto.randomBytes`, without modulo bias. */
 export function randomBase62(length: number): string {
@@ -36,21 +50,25 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-/** A new key id and its secret. */
-export function newKeySecret(): { id: string; secret: string } {
+/** A new key id and its secret, `<prefix>_<id>_<random>`. */
+export function newKeySecret(prefix = VIRTUAL_KEY_PREFIX): { id: string; secret: string } {
+  secretPattern(prefix);
   const id = randomBase62(KEY_ID_LENGTH);
-  return { id, secret: `bvk_${id}_${randomBase62(KEY_RANDOM_LENGTH)}` };
+  return { id, secret: `${prefix}_${id}_${randomBase62(KEY_RANDOM_LENGTH)}` };
 }
 
-/** The visible prefix of a key with this id, as shown in lists: `bvk_<id>`. */
-export function keyPrefix(id: string): string {
-  return `bvk_${id}`;
+/** The visible prefix of a key with this id, as shown in lists: `bvk_<id>` by default. */
+export function keyPrefix(id: string, prefix = VIRTUAL_KEY_PREFIX): string {
+  return `${prefix}_${id}`;
 }
 
-/** The key id of a well-formed secret, or undefined for anything else (cheap: no hashing). */
-export function parseKeySecret(secret: unknown): string | undefined {
+/**
+ * The key id of a well-formed secret with this prefix, or undefined for anything else (cheap: no
+ * hashing).
+ */
+export function parseKeySecret(secret: unknown, prefix = VIRTUAL_KEY_PREFIX): string | undefined {
   if (typeof secret !== 'string' || secret.length > MAX_SECRET_LENGTH) return undefined;
-  return SECRET_PATTERN.exec(secret)?.[1];
+  return secretPattern(prefix).exec(secret)?.[1];
 }
 
 /** The stored form of a secret: SHA-256 of the whole secret, in hex. */

@@ -102,7 +102,7 @@ export interface Delivery {
   subscriptionId: string;
   tenant: string;
   event: WebhookEvent;
-  /** What makes it unique per subscription (`<run id>:<history seq>`): enqueueing twice is a no-op. */
+  /** What makes it unique per subscription (`<run id>:<history seq>:<event>`): enqueueing twice is a no-op. */
   eventKey: string;
   payload: unknown;
   status: 'pending' | 'succeeded' | 'failed';
