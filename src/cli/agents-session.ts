@@ -6,18 +6,22 @@
 import { resolve } from 'node:path';
 import { enableAgents, openAgentStore } from '../agents/enable-agents.js';
 import { PromptLibrary } from '../agents/prompts/index.js';
+import type { Gateway } from '../gateway/gateway.js';
 import type { Baton } from '../runtime/baton.js';
 import type { LoadedConfig } from './config.js';
 import type { GlobalOptions } from './engine.js';
 import { openGateway } from './gateway-session.js';
 
-/** Enables the config's agents on `baton`; returns what closes them, after the engine has closed. */
+/**
+ * Enables the config's agents on `baton`; returns the gateway they use and what closes them, after the
+ * engine has closed.
+ */
 export async function enableConfigAgents(
   baton: Baton,
   globals: GlobalOptions,
   loaded: LoadedConfig,
   where: { dataDir: string; databaseUrl?: string },
-): Promise<() => Promise<void>> {
+): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
   const { gateway, ledger } = await openGateway(globals);
   const schema = loaded.config.databaseSchema;
   const store = await openAgentStore(
@@ -36,11 +40,14 @@ export async function enableConfigAgents(
       tools: loaded.config.tools ?? [],
       ...(prompts ? { prompts } : {}),
     });
-    return async () => {
-      await ai.close();
-      await store.close();
-      await gateway.close();
-      await ledger.close();
+    return {
+      gateway,
+      close: async () => {
+        await ai.close();
+        await store.close();
+        await gateway.close();
+        await ledger.close();
+      },
     };
   } catch (err) {
     await store.close();

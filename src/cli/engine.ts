@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BatonError } from '../core/errors.js';
 import type { WorkflowVersion } from '../core/types.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { Baton } from '../runtime/baton.js';
 import { type LoadedConfig, loadConfig } from './config.js';
 import type { Output } from './format.js';
@@ -30,6 +31,8 @@ export interface EngineSession {
   dataDir: string;
   /** Where the store is, for people: the SQLite directory, or the Postgres host and database. */
   storeLabel: string;
+  /** The gateway the config's agents use, when the config has agents (see `agents-session.ts`). */
+  gateway?: Gateway;
 }
 
 /** Where the store lives: `--data-dir`, then `BATON_DATA_DIR`, then the config's `dataDir`, then `./.baton`. */
@@ -98,18 +101,29 @@ export async function withEngine<T>(
   });
   const storeLabel = databaseUrl === undefined ? dataDir : redactUrl(databaseUrl);
   let closeAgents: (() => Promise<void>) | undefined;
+  let gateway: Gateway | undefined;
   try {
     const { agents, tools, prompts } = loaded.config;
     if (agents !== undefined || tools !== undefined || prompts !== undefined) {
       // Loaded only for configs with agents: the AI stack stays out of plain engine commands.
       const { enableConfigAgents } = await import('./agents-session.js');
-      closeAgents = await enableConfigAgents(baton, globals, loaded, {
+      const agents = await enableConfigAgents(baton, globals, loaded, {
         dataDir,
         ...(databaseUrl === undefined ? {} : { databaseUrl }),
       });
+      closeAgents = agents.close;
+      gateway = agents.gateway;
     }
     const registered = await registerConfigWorkflows(baton, loaded, out);
-    return await body({ baton, loaded, out, registered, dataDir, storeLabel });
+    return await body({
+      baton,
+      loaded,
+      out,
+      registered,
+      dataDir,
+      storeLabel,
+      ...(gateway ? { gateway } : {}),
+    });
   } finally {
     await baton.close();
     await closeAgents?.();

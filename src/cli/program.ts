@@ -9,9 +9,11 @@ import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { historyCommand } from './commands/history.js';
+import { keysCommand } from './commands/keys.js';
 import { mcpCommand } from './commands/mcp.js';
 import { runCommand } from './commands/run.js';
 import { runsCommand } from './commands/runs.js';
+import { devCommand, serverCommand } from './commands/server.js';
 import { workerCommand } from './commands/worker.js';
 import { workflowsCommand } from './commands/workflows.js';
 import { EXIT_USAGE, reportError } from './report-error.js';
@@ -49,6 +51,9 @@ export function buildProgram(): Command {
     workerCommand(),
     gatewayCommand(),
     mcpCommand(),
+    serverCommand(),
+    devCommand(),
+    keysCommand(),
     workflowsCommand(),
     demoCommand(),
   ]) {

@@ -1,0 +1,155 @@
+/**
+ * `baton server` (the HTTP API, with webhooks, triggers and approval SLAs) and `baton dev` (the same,
+ * plus a worker, in one process: everything a laptop needs, on SQLite by default).
+ * @module
+ */
+import { Command } from 'commander';
+import { parseDuration } from '../../core/duration.js';
+import type { Gateway } from '../../gateway/gateway.js';
+import type { Baton } from '../../runtime/baton.js';
+import { ensureFirstAdminKey, type RunningServer, startServer } from '../../server/start-server.js';
+import { parseIntArg } from '../args.js';
+import { openControl } from '../control-session.js';
+import { type EngineSession, type GlobalOptions, withEngine } from '../engine.js';
+import { processOutput } from '../format.js';
+import { openGateway } from '../gateway-session.js';
+import { DEFAULT_RETENTION } from './runs.js';
+import { untilSignal } from './worker.js';
+
+interface ServeOptions {
+  port?: string;
+  host: string;
+  services: boolean;
+}
+
+/** The `server` command. */
+export function serverCommand(): Command {
+  return withServeOptions(
+    new Command('server').description(
+      'serve the HTTP API (/v1, /openapi.json, /reference) with webhooks, triggers and approval SLAs; run workers beside it',
+    ),
+  ).action(async (opts: ServeOptions, cmd: Command) => {
+    await serve(cmd.optsWithGlobals<GlobalOptions>(), opts, false);
+  });
+}
+
+/** The `dev` command. */
+export function devCommand(): Command {
+  return withServeOptions(
+    new Command('dev').description(
+      'run the API server, a worker and the scheduler in one process (SQLite in ./.baton by default)',
+    ),
+  )
+    .option('--demo', "submit one run of each of the config's workflows at start (what `npm start` does)")
+    .action(async (opts: ServeOptions & { demo?: boolean }, cmd: Command) => {
+      await serve(cmd.optsWithGlobals<GlobalOptions>(), opts, true, opts.demo === true);
+    });
+}
+
+function withServeOptions(command: Command): Command {
+  return command
+    .option('--port <n>', 'port (default: $BATON_PORT, else 3000)')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--no-services', 'do not run webhooks, cron triggers and approval SLAs in this process');
+}
+
+async function serve(
+  globals: GlobalOptions,
+  opts: ServeOptions,
+  withWorker: boolean,
+  demo = false,
+): Promise<void> {
+  const out = processOutput(globals.json === true);
+  const port = parseIntArg(opts.port ?? process.env.BATON_PORT ?? '3000', '--port', 0);
+  await withEngine(globals, out, async (session) => {
+    const control = await openControl(globals);
+    let ownGateway: Awaited<ReturnType<typeof openGateway>> | undefined;
+    let server: RunningServer | undefined;
+    try {
+      if (!session.gateway) ownGateway = await openGateway(globals);
+      const gateway = (session.gateway ?? ownGateway?.gateway) as Gateway;
+      const first = await ensureFirstAdminKey(control);
+      server = await startServer({
+        baton: session.baton,
+        control,
+        gateway,
+        port,
+        hostname: opts.host,
+        services: opts.services,
+      });
+      const worker = withWorker ? startWorker(session, out) : undefined;
+      report(out, server, first, session, withWorker);
+      if (demo) void submitDemo(session.baton, session, out);
+      const signal = await untilSignal();
+      out.line(out.paint.dim(`${signal}: stopping`));
+      await worker?.stop();
+    } finally {
+      await server?.close();
+      await control.close();
+      if (ownGateway) {
+        await ownGateway.gateway.close();
+        await ownGateway.ledger.close();
+      }
+    }
+  });
+}
+
+function startWorker(session: EngineSession, out: EngineSession['out']) {
+  const settings = session.loaded.config.worker ?? {};
+  return session.baton.worker({
+    concurrency: settings.concurrency ?? 50,
+    leaseMs: settings.leaseMs ?? 5000,
+    retentionMs: parseDuration(session.loaded.config.retention ?? DEFAULT_RETENTION),
+    onError: (e) => out.warn(`worker error: ${(e as Error).message ?? String(e)}`),
+  });
+}
+
+function report(
+  out: EngineSession['out'],
+  server: RunningServer,
+  first: Awaited<ReturnType<typeof ensureFirstAdminKey>>,
+  session: EngineSession,
+  withWorker: boolean,
+): void {
+  const p = out.paint;
+  out.data({
+    event: 'listening',
+    url: server.url,
+    worker: withWorker,
+    ...(first
+      ? { firstKey: { prefix: first.key.prefix, tenant: first.key.tenant, secret: first.secret } }
+      : {}),
+  });
+  out.line(
+    `${p.bold('Baton')} API on ${p.bold(server.url)} (store: ${session.storeLabel})${withWorker ? ', with a worker' : ''}`,
+  );
+  out.line(`  API reference  ${server.url}/reference`);
+  out.line(`  OpenAPI        ${server.url}/openapi.json`);
+  out.line(`  LLM gateway    ${server.url}/v1/chat/completions (OpenAI-compatible; gateway keys)`);
+  if (first) {
+    out.line('');
+    out.line(`First admin key (tenant ${first.key.tenant}); shown once, keep it:`);
+    out.line(`  ${p.bold(first.secret)}`);
+    out.line(p.dim(`  curl -H "Authorization: Bearer ${first.secret}" ${server.url}/v1/workflows`));
+  } else {
+    out.line(p.dim('  keys: `baton keys list`; a new one: `baton keys create --role admin`'));
+  }
+  out.line(p.dim('Ctrl-C to stop'));
+}
+
+async function submitDemo(baton: Baton, session: EngineSession, out: EngineSession['out']): Promise<void> {
+  try {
+    const names = [...new Set(session.registered.map((v) => v.workflow))];
+    const ids: string[] = [];
+    for (const name of names) {
+      const run = await baton.submit(name, session.loaded.config.demoInputs?.[name] ?? {});
+      ids.push(run.id);
+      out.line(`  demo: ${name} run ${run.id} submitted`);
+    }
+    await session.loaded.config.demoScript?.call(undefined, baton, ids, (line: string) =>
+      out.line(out.paint.dim(line)),
+    );
+  } catch (err) {
+    out.warn(`demo: ${(err as Error).message ?? String(err)}`);
+  }
+}
