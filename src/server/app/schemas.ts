@@ -102,6 +102,12 @@ export const RunSchema = z
     finishedAt: z.number().optional(),
     deadlineAt: z.number().optional(),
     phase: z.enum(['steps', 'compensating', 'finalizing', 'done']),
+    costUsd: z
+      .number()
+      .optional()
+      .openapi({
+        description: "Dollars its model calls cost so far, from the gateway's ledger (lists only)",
+      }),
   })
   .openapi('Run');
 

@@ -78,6 +78,9 @@ const submit = createRoute({
   responses: { 202: jsonContent(RunSchema, 'The run, accepted'), ...ERROR_RESPONSES },
 });
 
+/** A dollar amount in a query string. */
+const CostQuery = z.coerce.number().nonnegative().max(1e9);
+
 const list = createRoute({
   operationId: 'runs.list',
   method: 'get',
@@ -98,6 +101,12 @@ const list = createRoute({
       tag: Tag.optional(),
       createdAfter: QueryInstant.optional(),
       createdBefore: QueryInstant.optional(),
+      minCostUsd: CostQuery.optional().openapi({
+        description: 'Only runs whose model calls cost at least this',
+      }),
+      maxCostUsd: CostQuery.optional().openapi({
+        description: 'Only runs whose model calls cost at most this',
+      }),
       cursor: Id.optional().openapi({ description: 'The `next_cursor` of the previous page' }),
       limit: Limit,
     }),
@@ -215,8 +224,29 @@ export function runRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void {
       ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
       ...statusFilter(q.status),
     };
-    const data = await ctx.baton.listRuns(filter);
-    return c.json({ data, next_cursor: nextCursor(data, limit) }, 200);
+    if (q.minCostUsd === undefined && q.maxCostUsd === undefined) {
+      const data = await withCosts(ctx, await ctx.baton.listRuns(filter));
+      return c.json({ data, next_cursor: nextCursor(data, limit) }, 200);
+    }
+    // Cost lives in the gateway's ledger, not beside the run: scan pages and keep the runs in range,
+    // reading at most COST_SCAN_PAGES pages a request; the cursor continues where the scan stopped.
+    const data: Array<Run & { costUsd?: number }> = [];
+    let cursor = filter.cursor;
+    let exhausted = false;
+    for (let pageNo = 0; pageNo < COST_SCAN_PAGES && data.length < limit; pageNo++) {
+      const batch = await ctx.baton.listRuns({ ...filter, ...(cursor === undefined ? {} : { cursor }) });
+      for (const run of await withCosts(ctx, batch)) {
+        cursor = run.id;
+        const cost = run.costUsd ?? 0;
+        if ((q.minCostUsd ?? 0) <= cost && cost <= (q.maxCostUsd ?? Number.POSITIVE_INFINITY)) data.push(run);
+        if (data.length >= limit) break;
+      }
+      if (batch.length < limit) {
+        exhausted = data.length < limit;
+        break;
+      }
+    }
+    return c.json({ data, next_cursor: exhausted ? null : (cursor ?? null) }, 200);
   });
 
   app.openapi(get, async (c) => {
@@ -255,6 +285,18 @@ export function runRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void {
 /** Who a caller is, in decisions and cancellations: `bk_<id> (<name>)`. */
 export function decider(caller: Caller): string {
   return `${caller.prefix} (${caller.name})`;
+}
+
+/** Pages of runs one cost-filtered list request reads at most. */
+const COST_SCAN_PAGES = 20;
+
+/** Each run with what its model calls cost, when the server has a gateway. */
+async function withCosts(ctx: ServerContext, runs: Run[]): Promise<Array<Run & { costUsd?: number }>> {
+  const ledger = ctx.gateway?.ledger;
+  if (!ledger) return runs;
+  return Promise.all(
+    runs.map(async (run) => ({ ...run, costUsd: await ledger.spentSince('run', run.id, 0) })),
+  );
 }
 
 function versionId(workflow: string, version: number | string): string {
