@@ -323,12 +323,28 @@ export class Baton implements VersionResolver {
     }
   }
 
-  /** Publishes an external event; every run waiting on its key wakes. */
-  sendEvent(key: string, payload: unknown): Promise<{ woken: number }> {
+  /**
+   * Publishes an external event: the runs waiting on its key wake, and a run that began before it and
+   * reaches a wait on the key later consumes it then.
+   *
+   * With `options.tenant`, only that tenant's runs wake or consume it; the HTTP API passes the
+   * caller's tenant. Without it, any run waiting on the key wakes, whatever its tenant: use that only
+   * for trusted callers.
+   * @example
+   * await baton.sendEvent('order.paid:o-17', { amount: 40 }, { tenant: 'acme' });
+   */
+  sendEvent(key: string, payload: unknown, options: { tenant?: string } = {}): Promise<{ woken: number }> {
     if (typeof key !== 'string' || key.length === 0) {
       return Promise.reject(new BatonError('INVALID_ARGUMENT', 'an event needs a non-empty key'));
     }
-    return this.store.publishEvent(key, payload);
+    if (options.tenant !== undefined && (typeof options.tenant !== 'string' || options.tenant.length === 0)) {
+      return Promise.reject(
+        new BatonError('INVALID_ARGUMENT', 'an event tenant must be a non-empty string', {
+          hint: 'Leave `tenant` out to wake the runs of every tenant',
+        }),
+      );
+    }
+    return this.store.publishEvent(key, payload, options);
   }
 
   async versions(workflow: string): Promise<WorkflowVersion[]> {

@@ -11,6 +11,7 @@ import { DEFAULT_RETRY } from '../core/retry.js';
 import type { ClaimedTask, Graph, StepNode, StepOutcome } from '../core/types.js';
 import { type ConformanceSkip, skippableTest } from '../testing/skippable-test.js';
 import { approvalConformance } from './conformance-approvals.js';
+import { eventConformance } from './conformance-events.js';
 import type { Store, StoreOptions } from './port.js';
 
 /** Makes a fresh, empty store (not yet initialised) for one test. */
@@ -106,7 +107,14 @@ export function storeConformance(
 
     const ok = (output: unknown = null): StepOutcome => ({ type: 'succeeded', output });
 
-    approvalConformance({ test, open: () => open(), clock: () => clock, drain: (s, h) => drain(s, h) });
+    const helpers = {
+      test,
+      open: () => open(),
+      clock: () => clock,
+      drain: (s: Store, h: (t: ClaimedTask) => StepOutcome) => drain(s, h),
+    };
+    approvalConformance(helpers);
+    eventConformance(helpers);
 
     test('registers versions once per content, numbered per workflow', async () => {
       const store = await open();

@@ -245,8 +245,16 @@ export interface Store {
    * cursor and deduplicate.
    */
   readFeed(request: { afterSeq: number; types?: HistoryEventType[]; limit?: number }): Promise<FeedEvent[]>;
-  /** Publish an external event; it wakes every run waiting on its key since before it arrived. */
-  publishEvent(key: string, payload: unknown): Promise<{ woken: number }>;
+  /**
+   * Publish an external event. It wakes the runs waiting on its key since before it arrived, and is
+   * kept so that a run which began before it and reaches a wait on the key later consumes it then.
+   *
+   * With `options.tenant`, only runs of that tenant wake or consume it later; the event row records the
+   * tenant, so a run of another tenant waiting on the same key never sees it. Without a tenant, any
+   * run waiting on the key wakes, whatever its tenant: that is for trusted in-process callers and
+   * `baton events send`; the HTTP API always passes the caller's tenant.
+   */
+  publishEvent(key: string, payload: unknown, options?: { tenant?: string }): Promise<{ woken: number }>;
   /** Delete finished runs (and their history, steps, attempts) finished before `before`, and old events. */
   prune(before: number): Promise<PruneResult>;
 

@@ -32,7 +32,7 @@ steps:
     input: '$input'
 `;
 
-/** A workflow that waits for the API event `go` of its tenant, then finishes. */
+/** A workflow that waits for the API event `go` (published by its own tenant), then finishes. */
 export const WAIT_SPEC = `
 name: waiter
 version: '1'
@@ -40,7 +40,7 @@ input: { type: object }
 steps:
   - id: wait
     kind: wait
-    event: { key: '$run.tenant & ":go"' }
+    event: { key: '"go"' }
   - id: done
     kind: fn
     fn: echo

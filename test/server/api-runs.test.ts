@@ -239,7 +239,24 @@ describe('runs API', () => {
 });
 
 describe('events API', () => {
-  it('scopes event keys by tenant and fires the tenant’s event triggers', async () => {
+  it('wakes only the publishing tenant’s runs waiting on the key', async () => {
+    const h = await open();
+    const acme = await h.keyFor('operator', 'acme');
+    const globex = await h.keyFor('operator', 'globex');
+    const run = (await submit(h, acme, { workflow: 'waiter', input: {} })).body;
+    await until('the run to wait', async () => (await h.baton.getRun(run.id)).status === 'waiting');
+
+    const other = await h.json<{ woken: number }>('POST', '/v1/events', { key: globex, body: { key: 'go' } });
+    expect(other).toMatchObject({ status: 200, body: { woken: 0 } });
+    expect((await h.baton.getRun(run.id)).status).toBe('waiting');
+
+    const own = await h.json<{ woken: number }>('POST', '/v1/events', { key: acme, body: { key: 'go' } });
+    expect(own).toMatchObject({ status: 200, body: { woken: 1 } });
+    await h.baton.waitForRun(run.id, { timeoutMs: 10_000 });
+    expect((await h.baton.getRun(run.id)).status).toBe('succeeded');
+  });
+
+  it('scopes events by tenant and fires the tenant’s event triggers', async () => {
     const h = await open();
     const acme = await h.keyFor('developer', 'acme');
     const globex = await h.keyFor('developer', 'globex');

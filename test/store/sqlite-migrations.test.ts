@@ -48,3 +48,50 @@ it('migration 3 puts approvals already waiting into the inbox', async () => {
     await store.close();
   }
 });
+
+it('migration 4 gives waits their run’s tenant and keeps old events for every tenant', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-mig-'));
+  dirs.push(dir);
+  const path = join(dir, 'store.db');
+  const old = new Database(path);
+  for (const sql of MIGRATIONS.slice(0, 3)) old.exec(sql);
+  old.pragma('user_version = 3');
+  old.exec(`
+    INSERT INTO workflow_versions VALUES ('wf@1', 'wf', 1, '1', 'h', 'spec', '{}', '{}', 1);
+    INSERT INTO runs (id, workflow, version_id, status, phase, input, tenant, trace_id, created_at)
+      VALUES ('run_1', 'wf', 'wf@1', 'waiting', 'steps', 'null', 'acme', 't', 10);
+    INSERT INTO waits (run_id, step_id, key, since) VALUES ('run_1', 'w', 'go', 10);
+    INSERT INTO events (key, payload, at) VALUES ('go', 'null', 5);
+  `);
+  old.close();
+  const store = new SqliteStore({ path });
+  await store.init();
+  try {
+    // Another tenant's event does not reach the acme run's wait, so it needs no valid graph here.
+    expect(await store.publishEvent('go', null, { tenant: 'globex' })).toEqual({ woken: 0 });
+  } finally {
+    await store.close();
+  }
+  const db = new Database(path, { readonly: true });
+  try {
+    expect(db.prepare('SELECT run_id, tenant FROM waits').all()).toEqual([
+      { run_id: 'run_1', tenant: 'acme' },
+    ]);
+    expect(db.prepare('SELECT key, tenant FROM events ORDER BY id').all()).toEqual([
+      { key: 'go', tenant: null },
+      { key: 'go', tenant: 'globex' },
+    ]);
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('go', 'acme', 0) as { detail: string }[])
+        .map((r) => r.detail)
+        .join('\n');
+    expect(plan('SELECT run_id FROM waits WHERE key = ? AND tenant = ? AND since <= ?')).toContain(
+      'waits_key_tenant (key=? AND tenant=?)',
+    );
+    expect(
+      plan('SELECT id FROM events WHERE key = ? AND (tenant IS NULL OR tenant = ?) AND at >= ?'),
+    ).toContain('events_key_tenant');
+  } finally {
+    db.close();
+  }
+});

@@ -8,4 +8,3 @@ export { type ApiAppOptions, createApiApp, GATEWAY_PATHS } from './create-api-ap
 export type { ApiEnv } from './env.js';
 export { type ApiErrorBody, type ErrorLogger, toErrorResponse } from './errors.js';
 export { referencePage } from './reference-page.js';
-export { tenantEventKey } from './routes/events.js';

@@ -381,7 +381,7 @@ export class PgRunTransaction {
       addWorkNotice(p.notify, 'timers');
       this.wrote.timers = true;
     }
-    for (const w of t.waits) p.waits.push([runId, w.stepId, w.key, Math.floor(w.since)]);
+    for (const w of t.waits) p.waits.push([runId, w.stepId, w.key, Math.floor(w.since), nextRow.tenant]);
 
     // Children: their rows go in with this flush; each starts by a queued command.
     const children: RunRow[] = [];
@@ -432,7 +432,7 @@ export class PgRunTransaction {
     const status = finishedStatus(t);
     if (status) this.finished.push({ id: runId, status });
 
-    for (const wait of t.waits) await this.deliverEarlyEvent(runId, wait, queue);
+    for (const wait of t.waits) await this.deliverEarlyEvent(runId, nextRow.tenant, wait, queue);
     for (const child of children) queue.push({ runId: child.id, command: { type: 'start' } });
     queue.push(...t.followUps);
     return granted;
@@ -500,18 +500,22 @@ export class PgRunTransaction {
     }
   }
 
-  /** An event that arrived after the run began but before it reached this wait counts. */
+  /**
+   * An event that arrived after the run began but before it reached this wait counts, unless it was
+   * published for another tenant.
+   */
   private async deliverEarlyEvent(
     runId: string,
+    tenant: string,
     wait: { stepId: string; key: string; since: number },
     queue: { runId: string; command: RunCommand }[],
   ): Promise<void> {
     // Taken by publishers too: either the publisher sees this wait, or this sees its event.
     await this.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.event:${wait.key}`]);
     const early = await this.db.query<{ id: number; payload: string }>(
-      `SELECT id, payload FROM events e WHERE key = $1 AND at >= $2
+      `SELECT id, payload FROM events e WHERE key = $1 AND at >= $2 AND (tenant IS NULL OR tenant = $4)
          AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.run_id = $3 AND d.event_id = e.id) ORDER BY id LIMIT 1`,
-      [wait.key, wait.since, runId],
+      [wait.key, wait.since, runId, tenant],
     );
     const event = early.rows[0];
     if (!event) return;

@@ -105,6 +105,7 @@ export const WAIT_COLUMNS: Column[] = [
   ['step_id', 'text'],
   ['key', 'text'],
   ['since', 'bigint'],
+  ['tenant', 'text'],
 ];
 
 /** Columns of the approvals inbox, in {@link APPROVAL_COLUMNS} order. */

@@ -458,14 +458,19 @@ export class PostgresStore implements Store {
     return readFeed((text, values) => this.db.read(text, values), request);
   }
 
-  async publishEvent(key: string, payload: unknown): Promise<{ woken: number }> {
+  async publishEvent(
+    key: string,
+    payload: unknown,
+    options: { tenant?: string } = {},
+  ): Promise<{ woken: number }> {
     const json = boundedJson('event payload', payload, this.maxPayloadBytes);
+    const tenant = options.tenant ?? null;
     return this.tx(async (t) => {
       const waitingOn = async () =>
         (
           await t.query<{ run_id: string }>(
-            'SELECT DISTINCT run_id FROM waits WHERE key = $1 AND since <= $2',
-            [key, t.now],
+            `SELECT DISTINCT run_id FROM waits WHERE key = $1 AND since <= $2${tenant === null ? '' : ' AND tenant = $3'}`,
+            tenant === null ? [key, t.now] : [key, t.now, tenant],
           )
         ).rows.map((w) => w.run_id);
       // The waiting runs first, then the key's lock: the order in which a run reaching a wait takes them,
@@ -474,8 +479,8 @@ export class PostgresStore implements Store {
       // Taken by runs reaching a wait on this key too: either they see this event or it sees their wait.
       await t.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton.event:${key}`]);
       const inserted = await t.query<{ id: number }>(
-        'INSERT INTO events (key, payload, at) VALUES ($1, $2, $3) RETURNING id',
-        [key, json, t.now],
+        'INSERT INTO events (key, payload, at, tenant) VALUES ($1, $2, $3, $4) RETURNING id',
+        [key, json, t.now, tenant],
       );
       const eventId = (inserted.rows[0] as { id: number }).id;
       const runIds = await waitingOn();

@@ -319,9 +319,10 @@ export class SqliteRunWriter {
       timerWritten = true;
     }
     for (const wait of t.waits) {
-      st.insertWait.run(runId, wait.stepId, wait.key, wait.since);
-      // An event that arrived after the run began but before it reached this wait counts.
-      const early = st.eventSince.get(wait.key, wait.since, runId) as
+      st.insertWait.run(runId, wait.stepId, wait.key, wait.since, row.tenant);
+      // An event that arrived after the run began but before it reached this wait counts, unless it
+      // was published for another tenant.
+      const early = st.eventSince.get(wait.key, wait.since, row.tenant, runId) as
         | { id: number; payload: string }
         | undefined;
       if (early) {

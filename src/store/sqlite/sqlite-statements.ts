@@ -42,11 +42,13 @@ export function prepareStatements(db: SqliteDatabase) {
     insertTimer: p('INSERT INTO timers (run_id, step_id, kind, fire_at) VALUES (?, ?, ?, ?)'),
     deleteRunTimers: p('DELETE FROM timers WHERE run_id = ?'),
     deleteStepTimers: p('DELETE FROM timers WHERE run_id = ? AND step_id = ?'),
-    insertWait: p('INSERT OR REPLACE INTO waits (run_id, step_id, key, since) VALUES (?, ?, ?, ?)'),
+    insertWait: p(
+      'INSERT OR REPLACE INTO waits (run_id, step_id, key, since, tenant) VALUES (?, ?, ?, ?, ?)',
+    ),
     deleteRunWaits: p('DELETE FROM waits WHERE run_id = ?'),
     deleteStepWaits: p('DELETE FROM waits WHERE run_id = ? AND step_id = ?'),
     eventSince: p(
-      `SELECT id, payload FROM events e WHERE key = ? AND at >= ?
+      `SELECT id, payload FROM events e WHERE key = ? AND at >= ? AND (tenant IS NULL OR tenant = ?)
          AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.run_id = ? AND d.event_id = e.id) ORDER BY id LIMIT 1`,
     ),
     dataVersion: p('PRAGMA data_version'),

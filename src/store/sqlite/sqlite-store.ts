@@ -670,20 +670,32 @@ export class SqliteStore implements Store {
     return readFeed((sql) => this.q(sql), request);
   }
 
-  async publishEvent(key: string, payload: unknown): Promise<{ woken: number }> {
+  async publishEvent(
+    key: string,
+    payload: unknown,
+    options: { tenant?: string } = {},
+  ): Promise<{ woken: number }> {
     const json = boundedJson('event payload', payload, this.maxPayloadBytes);
+    const tenant = options.tenant ?? null;
     return this.tx(() => {
       const now = this.now();
       const eventId = Number(
-        this.q('INSERT INTO events (key, payload, at) VALUES (?, ?, ?)').run(key, json, now).lastInsertRowid,
+        this.q('INSERT INTO events (key, payload, at, tenant) VALUES (?, ?, ?, ?)').run(
+          key,
+          json,
+          now,
+          tenant,
+        ).lastInsertRowid,
       );
-      const waits = this.q('SELECT run_id, step_id FROM waits WHERE key = ? AND since <= ?').all(
-        key,
-        now,
-      ) as {
-        run_id: string;
-        step_id: string;
-      }[];
+      const waits = (
+        tenant === null
+          ? this.q('SELECT run_id, step_id FROM waits WHERE key = ? AND since <= ?').all(key, now)
+          : this.q('SELECT run_id, step_id FROM waits WHERE key = ? AND tenant = ? AND since <= ?').all(
+              key,
+              tenant,
+              now,
+            )
+      ) as { run_id: string; step_id: string }[];
       for (const w of waits) {
         this.writer.deliver(w.run_id, eventId);
         this.writer.apply(w.run_id, { type: 'event', stepId: w.step_id, key, payload }, now);

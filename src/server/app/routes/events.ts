@@ -2,10 +2,9 @@
  * `POST /v1/events`: publish an external event. It wakes the caller's tenant's runs waiting on the key
  * and fires the tenant's event triggers.
  *
- * Event keys are global in the engine, so the API scopes them by tenant: a key `k` published by
- * tenant `t` is published to the engine as `t:k` ({@link tenantEventKey}). A workflow whose runs wait
- * for API events waits on `$run.tenant & ":" & <key>`; no tenant can wake another's runs. Triggers
- * are already per tenant and match the unscoped key.
+ * The key is published as is, scoped to the caller's tenant (`sendEvent(key, payload, { tenant })`):
+ * runs of other tenants waiting on the same key neither wake now nor consume the event later.
+ * Triggers are per tenant too and match the same key.
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
@@ -15,20 +14,16 @@ import type { ApiEnv } from '../env.js';
 import { ERROR_RESPONSES, JsonValue, jsonBody, jsonContent } from '../schemas.js';
 import { audit } from '../scope.js';
 
-/** The engine key an API event of `tenant` is published on. */
-export function tenantEventKey(tenant: string, key: string): string {
-  return `${tenant}:${key}`;
-}
-
 const publish = createRoute({
   operationId: 'events.publish',
   method: 'post',
   path: '/v1/events',
   tags: ['Events'],
-  summary: 'Publish an event: wakes runs waiting on its key and fires event triggers',
+  summary: 'Publish an event: wakes the caller’s tenant’s runs waiting on its key, fires its triggers',
   description:
-    'The key is scoped to the caller’s tenant: runs wait on it as `$run.tenant & ":" & key`. ' +
-    'Event triggers fire when their `eventType` is a prefix of the key.',
+    'Only runs of the caller’s tenant waiting on the key wake (or, having begun before the event, ' +
+    'consume it when they reach a wait on the key later); runs of other tenants never see it. ' +
+    'The caller’s tenant’s event triggers fire when their `eventType` is a prefix of the key.',
   middleware: [allow('events.publish')] as const,
   request: {
     headers: z.object({
@@ -48,7 +43,7 @@ const publish = createRoute({
   responses: {
     200: jsonContent(
       z.object({ woken: z.number(), triggered: z.array(z.string()) }),
-      'How many waiting runs woke, and the runs triggers started',
+      'How many of the tenant’s waiting runs woke, and the runs triggers started',
     ),
     ...ERROR_RESPONSES,
   },
@@ -59,7 +54,7 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void 
   app.openapi(publish, async (c) => {
     const caller = c.get('caller');
     const { key, payload } = c.req.valid('json');
-    const { woken } = await ctx.baton.sendEvent(tenantEventKey(caller.tenant, key), payload ?? null);
+    const { woken } = await ctx.baton.sendEvent(key, payload ?? null, { tenant: caller.tenant });
     const eventId = c.req.valid('header')['idempotency-key'];
     const triggered = await ctx.triggers.fire(key, payload ?? null, caller.tenant, eventId);
     await audit(ctx, caller, 'event.publish', key, { woken, triggered });
