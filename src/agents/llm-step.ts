@@ -20,6 +20,7 @@ import type { StepKind } from '../runtime/kinds/step-kind.js';
 import { modelJsonSchema } from '../tools/define-tool.js';
 import type { PromptLibrary, RenderedPrompt } from './prompts/index.js';
 import { toChatRequest } from './prompts/index.js';
+import { runForGateway } from './run-budget.js';
 
 /** How an `llm` step builds its call. */
 export interface LlmStepOptions<C extends StepContext = StepContext> {
@@ -120,10 +121,7 @@ export function llmKind(options: LlmKindOptions): StepKind {
           hint: 'Set model, or use a prompt file whose front matter names one',
         });
       }
-      const models = options.gateway.forRun(
-        { ...ctx.run, ...(config.budgetUsd === undefined ? {} : { budgetUsd: config.budgetUsd }) },
-        { signal: ctx.signal },
-      );
+      const models = options.gateway.forRun(runForGateway(ctx.run, config.budgetUsd), { signal: ctx.signal });
       const first = await models.chat(request);
       const text = first.response.choices[0]?.message.content ?? '';
       if (!check) return { type: 'succeeded', output: text };

@@ -31,6 +31,7 @@ import {
   readProposal,
 } from './plan/proposal.js';
 import type { PromptLibrary, RenderedPrompt } from './prompts/index.js';
+import { runForGateway } from './run-budget.js';
 
 export type { PlanAllow, PlanIssue, PlanProposal } from './plan/proposal.js';
 
@@ -157,10 +158,7 @@ export function planKind(options: PlanKindOptions): StepKind {
       const messages: ChatMessage[] = rendered
         ? [system, ...rendered.messages]
         : [system, planUserMessage(goal, input)];
-      const models = options.gateway.forRun(
-        { ...ctx.run, ...(config.budgetUsd === undefined ? {} : { budgetUsd: config.budgetUsd }) },
-        { signal: ctx.signal },
-      );
+      const models = options.gateway.forRun(runForGateway(ctx.run, config.budgetUsd), { signal: ctx.signal });
       const ask = async (conversation: ChatMessage[], round: number): Promise<string> => {
         const request: ChatRequest = {
           ...rendered?.parameters,

@@ -25,6 +25,9 @@ export interface StepContext<I = unknown, S = Record<string, unknown>> {
     traceId: string;
     depth: number;
     createdAt: number;
+    tags: string[];
+    /** The run's budget for model calls in dollars (its `budget-usd:<n>` tag), enforced by the gateway. */
+    budgetUsd?: number;
   };
   step: { id: string; attempt: number };
   /** Stable across attempts of this step (and item): pass it to the outside world to make effects idempotent. */

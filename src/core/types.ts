@@ -233,6 +233,7 @@ export interface ClaimedTask {
     | 'createdAt'
     | 'deadlineAt'
     | 'parentRunId'
+    | 'tags'
   >;
   /** Outputs of the run's settled steps, by step id (`undefined` for skipped ones). */
   steps: Record<string, { status: StepStatus; output: unknown }>;

@@ -469,6 +469,8 @@ export class Worker {
         traceId: task.run.traceId,
         depth: task.run.depth,
         createdAt: task.run.createdAt,
+        tags: task.run.tags ?? [],
+        ...budgetOf(task.run.tags),
       },
       step: { id: stepId, attempt: task.attempt },
       idempotencyKey: idempotencyKeyOf(task, stepId),
@@ -478,6 +480,15 @@ export class Worker {
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** The tag that carries a run's budget for model calls (`budget-usd:0.5`), as the API sets it. */
+export const BUDGET_TAG = 'budget-usd:';
+
+function budgetOf(tags: readonly string[] | undefined): { budgetUsd?: number } {
+  const tag = tags?.find((t) => t.startsWith(BUDGET_TAG));
+  const usd = tag === undefined ? Number.NaN : Number(tag.slice(BUDGET_TAG.length));
+  return Number.isFinite(usd) && usd > 0 ? { budgetUsd: usd } : {};
+}
 
 /** How long a task this worker cannot run stays invisible before another worker may try it. */
 const RELEASE_DELAY_MS = 5000;

@@ -108,6 +108,7 @@ function context(overrides: Partial<StepContext> = {}): StepContext {
       traceId: 'tr',
       depth: 0,
       createdAt: 0,
+      tags: [],
     },
     step: { id: 'x', attempt: 1 },
     idempotencyKey: 'run-1:x',

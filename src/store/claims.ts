@@ -112,6 +112,7 @@ export function claimedTask(task: {
       createdAt: row.created_at,
       ...(row.deadline_at === null ? {} : { deadlineAt: row.deadline_at }),
       ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
+      tags: row.tags ? (JSON.parse(row.tags) as string[]) : [],
     },
     steps: task.steps,
   };

@@ -68,6 +68,21 @@ function triage() {
 }
 
 describe('llm steps', () => {
+  it("holds every model call to the run's budget (the budget-usd tag the API sets on submit)", async () => {
+    fake.up.setScript({ json: { queue: 'billing' } });
+    const b = await engine({ kinds: [llmKind({ gateway: fake.gw.gateway, prompts })] });
+    await b.register(triage());
+    b.worker();
+    const poor = await b.submit('triage', { title: 'x' }, { tenant: 'acme', tags: ['budget-usd:0.0000001'] });
+    const refused = await b.waitForRun(poor.id);
+    expect(refused.status).toBe('failed');
+    expect(refused.error?.code).toBe('BUDGET_EXCEEDED');
+    expect(fake.up.requests).toHaveLength(0);
+    const rich = await b.submit('triage', { title: 'x' }, { tenant: 'acme', tags: ['budget-usd:5'] });
+    expect((await b.waitForRun(rich.id)).status).toBe('succeeded');
+    expect(fake.up.requests).toHaveLength(1);
+  });
+
   it('renders the prompt file, asks for its schema, and returns the validated JSON', async () => {
     fake.up.setScript({ json: { queue: 'billing' }, usage: { inputTokens: 100, outputTokens: 10 } });
     const done = await run(triage(), { title: 'Invoice charged twice' });

@@ -16,6 +16,7 @@ import type { StepKind } from '../../runtime/kinds/step-kind.js';
 import type { ToolRegistry } from '../../tools/tool-registry.js';
 import type { PromptLibrary } from '../prompts/index.js';
 import { toChatRequest } from '../prompts/index.js';
+import { runForGateway } from '../run-budget.js';
 import type { AgentStore, JournalEntry } from '../state/port.js';
 import { type Delegate, type DelegationResult, runAgentLoop } from './agent-loop.js';
 import { AgentMemory } from './agent-memory.js';
@@ -110,7 +111,8 @@ export function agentKind(options: AgentKindOptions): StepKind {
       const input = config.input ? await config.input(ctx) : undefined;
       const start = await startingRequest(options, agentDef, task, input, step.id);
       const granted = options.tools?.forGrant(agentDef.tools);
-      const models = (signal: AbortSignal) => options.gateway.forRun(ctx.run, { signal });
+      const models = (signal: AbortSignal) =>
+        options.gateway.forRun(runForGateway(ctx.run, undefined), { signal });
       const memoryModel = agentDef.memory?.embeddingModel;
       const scope = config.memoryScope ? await config.memoryScope(ctx) : undefined;
       const result = await runAgentLoop({

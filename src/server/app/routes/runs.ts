@@ -39,12 +39,10 @@ const SubmitBody = z
     input: JsonValue.optional().openapi({ description: 'The run input; `{}` when omitted' }),
     priority: z.number().int().min(-1000).max(1000).optional(),
     tags: z.array(Tag).max(32).optional(),
-    budgetUsd: z
-      .number()
-      .positive()
-      .max(1_000_000)
-      .optional()
-      .openapi({ description: 'Recorded as the tag `budget-usd:<n>` (not enforced by the engine yet)' }),
+    budgetUsd: z.number().positive().max(1_000_000).optional().openapi({
+      description:
+        "The run's budget for model calls in dollars, enforced by the gateway before every call of its llm, agent and plan steps (kept as the tag `budget-usd:<n>`)",
+    }),
     timeoutMs: z
       .number()
       .int()
