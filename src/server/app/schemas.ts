@@ -5,8 +5,29 @@
  */
 import { z } from '@hono/zod-openapi';
 
-/** Any JSON value (inputs, outputs, payloads). */
-export const JsonValue = z.unknown().openapi({ description: 'Any JSON value' });
+/**
+ * Deepest nesting of arrays and objects in a JSON value of a request. Deeper values would overflow
+ * the stack of the code that stores them (`JSON.stringify` is recursive): a 500 instead of a 400.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when `value` nests no more than `max` arrays and objects; iterative, so any depth is safe. */
+function nestsAtMost(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= max) return false;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/** Any JSON value (inputs, outputs, payloads), nested at most {@link MAX_JSON_DEPTH} deep. */
+export const JsonValue = z
+  .unknown()
+  .refine((value) => nestsAtMost(value, MAX_JSON_DEPTH), `nested deeper than ${MAX_JSON_DEPTH} levels`)
+  .openapi({ description: `Any JSON value, nested at most ${MAX_JSON_DEPTH} deep` });
 
 /** `{ "error": { "code", "message", "details" } }`. */
 export const ErrorSchema = z
@@ -102,12 +123,9 @@ export const RunSchema = z
     finishedAt: z.number().optional(),
     deadlineAt: z.number().optional(),
     phase: z.enum(['steps', 'compensating', 'finalizing', 'done']),
-    costUsd: z
-      .number()
-      .optional()
-      .openapi({
-        description: "Dollars its model calls cost so far, from the gateway's ledger (lists only)",
-      }),
+    costUsd: z.number().optional().openapi({
+      description: "Dollars its model calls cost so far, from the gateway's ledger (lists only)",
+    }),
   })
   .openapi('Run');
 

@@ -88,7 +88,7 @@ export interface WebhookSubscription {
   tenant: string;
   url: string;
   events: WebhookEvent[];
-  /** The HMAC-SHA256 signing secret (`whsec_...`), shown at creation and on request to admins. */
+  /** The HMAC-SHA256 signing secret (`whsec_...`); the API shows it once, in the create response. */
   secret: string;
   description?: string;
   createdAt: number;
