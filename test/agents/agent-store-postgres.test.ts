@@ -1,53 +1,46 @@
 /**
- * The Postgres agent store: the conformance suite (each test on a fresh database, which already holds
- * the engine's tables, so the two share it as in production), plus what only Postgres shows: its
- * migrations, the embedding bytes, many processes migrating at once, a schema of its own, a pool the
- * caller owns.
+ * The Postgres agent store: the conformance suite and the basics of every Postgres adapter (see
+ * `test/postgres-adapter.ts`), plus what only it shows: its migrations beside the ledger, the
+ * embedding bytes.
  */
-import pg from 'pg';
 import { expect, it } from 'vitest';
 import { agentStoreConformance } from '../../src/agents/state/conformance.js';
 import type { AgentStore } from '../../src/agents/state/port.js';
-import {
-  openPostgresAgentStore,
-  type PostgresAgentStoreOptions,
-} from '../../src/agents/state/postgres-agent-store.js';
+import { openPostgresAgentStore } from '../../src/agents/state/postgres-agent-store.js';
 import { openPostgresLedger } from '../../src/gateway/ledger/postgres-ledger.js';
-import {
-  connectionTo,
-  describePostgres,
-  type FreshPostgres,
-  requirePostgres,
-  sql,
-  usePostgresDatabases,
-} from '../postgres.js';
+import { describePostgres, sql, usePostgresDatabases } from '../postgres.js';
+import { adapterOpener, postgresAdapterBasics, postgresConformance } from '../postgres-adapter.js';
 
-describePostgres('postgres', () => {
-  agentStoreConformance('postgres', async () => {
-    const db = await requirePostgres();
-    return {
-      // A new pool per open: a second store reads what the first wrote through other connections.
-      open: (options) => openPostgresAgentStore({ ...options, ...connectionTo(db), poolSize: 2 }),
-      cleanup: db.drop,
-    };
-  });
-});
+postgresConformance(agentStoreConformance, openPostgresAgentStore);
 
 describePostgres('Postgres agent store', () => {
-  const { database, defer } = usePostgresDatabases();
+  const databases = usePostgresDatabases();
+  const { database, defer } = databases;
+  const agentStore = adapterOpener(databases, openPostgresAgentStore);
 
-  async function agentStore(
-    db: FreshPostgres,
-    options: Partial<Extract<PostgresAgentStoreOptions, { connectionString: string }>> = {},
-  ): Promise<AgentStore> {
-    const s = await openPostgresAgentStore({
-      connectionString: db.connectionString,
-      poolSize: 2,
-      ...options,
-    });
-    defer(() => s.close());
-    return s;
-  }
+  postgresAdapterBasics(databases, {
+    open: openPostgresAgentStore,
+    migrations: 'agent_migrations',
+    table: 'agent_journal',
+    async shareTables(stores) {
+      await Promise.all(stores.map((s, i) => s.writeRunMemory('run_1', { [`k${i}`]: i })));
+      expect(Object.keys(await (stores[0] as AgentStore).readRunMemory('run_1'))).toHaveLength(5);
+    },
+    async keepApart(inSchema, inDefault) {
+      const scope = { runId: 'r', stepId: 's' };
+      await inSchema.appendJournal(scope, { seq: 0, type: 'model', data: 1 });
+      expect(await inDefault.readJournal(scope)).toEqual([]);
+      expect(await inSchema.readJournal(scope)).toHaveLength(1);
+    },
+    async useBarePool(store) {
+      const entry = await store.appendJournal(
+        { runId: 'r', stepId: 's' },
+        { seq: 0, type: 'model', data: 1 },
+      );
+      expect(typeof entry.at).toBe('number');
+      expect(await store.readJournal({ runId: 'r', stepId: 's' })).toEqual([entry]);
+    },
+  });
 
   it('migrates once, in agent_migrations, beside the ledger', async () => {
     const db = await database();
@@ -73,56 +66,5 @@ describePostgres('Postgres agent store', () => {
     const expected = Buffer.from('0000c03f000000c00000803e', 'hex');
     expect(row?.dims).toBe(3);
     expect(row?.embedding.equals(expected)).toBe(true);
-  });
-
-  it('five processes opening at once migrate once', async (ctx) => {
-    const db = await database();
-    ctx.skip(
-      db.kind !== 'server',
-      'PGlite serves every connection from one session, so the migrations cannot race there',
-    );
-    const stores = await Promise.all(Array.from({ length: 5 }, () => agentStore(db, { schema: 'agents' })));
-    expect(await sql(db, 'SELECT version FROM agents.agent_migrations')).toEqual([{ version: 1 }]);
-    await Promise.all(stores.map((s, i) => s.writeRunMemory('run_1', { [`k${i}`]: i })));
-    expect(Object.keys(await (stores[0] as AgentStore).readRunMemory('run_1'))).toHaveLength(5);
-  });
-
-  it('keeps its tables in its schema, apart from the default one', async () => {
-    const db = await database();
-    const inSchema = await agentStore(db, { schema: 'agents one' });
-    const inDefault = await agentStore(db);
-    await inSchema.remember({ tenant: 'acme', agent: 'bot', text: 'x', embedding: [1] });
-    expect(await inDefault.listMemories({ tenant: 'acme' })).toEqual([]);
-    expect(await inSchema.listMemories({ tenant: 'acme' })).toHaveLength(1);
-    const tables = await sql<{ table_schema: string }>(
-      db,
-      "SELECT table_schema FROM information_schema.tables WHERE table_name = 'agent_memories' ORDER BY 1",
-    );
-    expect(tables.map((t) => t.table_schema)).toEqual(['agents one', 'public']);
-  });
-
-  it('uses a pool the caller owns, and leaves it open on close', async () => {
-    const db = await database();
-    const pool = new pg.Pool({ connectionString: db.connectionString, max: 2 });
-    defer(() => pool.end());
-    // A bare pool: bigint columns come back as strings, and the store still answers numbers.
-    const store = await openPostgresAgentStore({ pool, schema: 'shared' });
-    const entry = await store.appendJournal({ runId: 'r', stepId: 's' }, { seq: 0, type: 'model', data: 1 });
-    expect(typeof entry.at).toBe('number');
-    expect(await store.readJournal({ runId: 'r', stepId: 's' })).toEqual([entry]);
-    await store.close();
-    expect((await pool.query('SELECT count(*)::int AS n FROM shared.agent_journal')).rows).toEqual([
-      { n: 1 },
-    ]);
-  });
-
-  it('refuses a schema newer than the code, saying what to do', async () => {
-    const db = await database();
-    await (await agentStore(db)).close();
-    await sql(db, 'INSERT INTO agent_migrations (version, migrated_at) VALUES (99, 0)');
-    await expect(openPostgresAgentStore({ connectionString: db.connectionString })).rejects.toMatchObject({
-      code: 'STORE_SCHEMA_TOO_NEW',
-      hint: expect.stringContaining('Upgrade'),
-    });
   });
 });

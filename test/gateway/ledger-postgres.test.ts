@@ -1,7 +1,7 @@
 /**
- * The Postgres ledger: the conformance suite (each test on a fresh database, which already holds the
- * engine's tables, so the two share it as in production), plus what only Postgres shows: the stored
- * hash, many processes migrating at once, a schema of its own, a pool the caller owns.
+ * The Postgres ledger: the conformance suite and the basics of every Postgres adapter (see
+ * `test/postgres-adapter.ts`), plus what only it shows: the stored hash, connections killed under it,
+ * retries, an advisory lock apart from the engine store's.
  */
 import pg from 'pg';
 import { expect, it } from 'vitest';
@@ -9,42 +9,45 @@ import { ledgerConformance } from '../../src/gateway/ledger/conformance.js';
 import { request } from '../../src/gateway/ledger/conformance-harness.js';
 import { hashKeySecret } from '../../src/gateway/ledger/key-secret.js';
 import type { GatewayLedger } from '../../src/gateway/ledger/port.js';
-import {
-  type LedgerPgPool,
-  openPostgresLedger,
-  type PostgresLedgerOptions,
-} from '../../src/gateway/ledger/postgres-ledger.js';
-import {
-  connectionTo,
-  describePostgres,
-  type FreshPostgres,
-  requirePostgres,
-  sql,
-  usePostgresDatabases,
-} from '../postgres.js';
+import { type LedgerPgPool, openPostgresLedger } from '../../src/gateway/ledger/postgres-ledger.js';
+import { describePostgres, sql, usePostgresDatabases } from '../postgres.js';
+import { adapterOpener, postgresAdapterBasics, postgresConformance } from '../postgres-adapter.js';
 
-describePostgres('postgres', () => {
-  ledgerConformance('postgres', async () => {
-    const db = await requirePostgres();
-    return {
-      // A new pool per open: a reopened ledger reads what the previous one wrote through other connections.
-      open: (options) => openPostgresLedger({ ...options, ...connectionTo(db), poolSize: 2 }),
-      cleanup: db.drop,
-    };
-  });
-});
+postgresConformance(ledgerConformance, openPostgresLedger);
 
 describePostgres('Postgres ledger', () => {
-  const { database, defer } = usePostgresDatabases();
+  const databases = usePostgresDatabases();
+  const { database, defer } = databases;
+  const ledger = adapterOpener(databases, openPostgresLedger);
 
-  async function ledger(
-    db: FreshPostgres,
-    options: Partial<Extract<PostgresLedgerOptions, { connectionString: string }>> = {},
-  ): Promise<GatewayLedger> {
-    const l = await openPostgresLedger({ connectionString: db.connectionString, poolSize: 2, ...options });
-    defer(() => l.close());
-    return l;
-  }
+  postgresAdapterBasics(databases, {
+    open: openPostgresLedger,
+    migrations: 'gateway_migrations',
+    table: 'gateway_keys',
+    async shareTables(ledgers) {
+      const created = await Promise.all(
+        ledgers.map((l, i) => l.createKey({ tenant: 'acme', name: `k${i}` })),
+      );
+      const first = ledgers[0] as GatewayLedger;
+      for (const { key, secret } of created) expect(await first.findKeyBySecret(secret)).toEqual(key);
+      expect(await first.listKeys({ tenant: 'acme' })).toHaveLength(5);
+    },
+    async keepApart(inSchema, inDefault) {
+      await inSchema.createKey({ tenant: 'a', name: 'in schema' });
+      expect(await inDefault.listKeys()).toEqual([]);
+    },
+    async useBarePool(l) {
+      const { key, secret } = await l.createKey({
+        tenant: 'acme',
+        name: 'ci',
+        expiresAt: Date.now() + 60_000,
+      });
+      expect(typeof key.createdAt).toBe('number');
+      expect(await l.findKeyBySecret(secret)).toEqual(key);
+      await l.recordSpend([{ scope: 'tenant', scopeId: 'acme', at: Date.now(), usd: 0.5 }]);
+      expect(await l.spentSince('tenant', 'acme', 0)).toBe(0.5);
+    },
+  });
 
   it('stores the hash of the secret, never the secret', async () => {
     const db = await database();
@@ -54,50 +57,6 @@ describePostgres('Postgres ledger', () => {
     expect(rows[0]).toMatchObject({ id: key.id, secret_hash: hashKeySecret(secret) });
     const randomPart = secret.slice(13);
     for (const value of Object.values(rows[0] ?? {})) expect(String(value)).not.toContain(randomPart);
-  });
-
-  it('five processes opening at once migrate once', async (ctx) => {
-    const db = await database();
-    ctx.skip(
-      db.kind !== 'server',
-      'PGlite serves every connection from one session, so the migrations cannot race there',
-    );
-    const ledgers = await Promise.all(Array.from({ length: 5 }, () => ledger(db, { schema: 'gw' })));
-    const rows = await sql<{ version: number }>(db, 'SELECT version FROM gw.gateway_migrations');
-    expect(rows).toEqual([{ version: 1 }]);
-    // All five work on the same tables.
-    const created = await Promise.all(ledgers.map((l, i) => l.createKey({ tenant: 'acme', name: `k${i}` })));
-    const first = ledgers[0]!;
-    for (const { key, secret } of created) expect(await first.findKeyBySecret(secret)).toEqual(key);
-    expect(await first.listKeys({ tenant: 'acme' })).toHaveLength(5);
-  });
-
-  it('keeps its tables in its schema, apart from the default one', async () => {
-    const db = await database();
-    const inSchema = await ledger(db, { schema: 'gateway one' });
-    const inDefault = await ledger(db);
-    await inSchema.createKey({ tenant: 'a', name: 'in schema' });
-    expect(await inDefault.listKeys()).toEqual([]);
-    const tables = await sql<{ table_schema: string }>(
-      db,
-      "SELECT table_schema FROM information_schema.tables WHERE table_name = 'gateway_keys' ORDER BY 1",
-    );
-    expect(tables.map((t) => t.table_schema)).toEqual(['gateway one', 'public']);
-  });
-
-  it('uses a pool the caller owns, and leaves it open on close', async () => {
-    const db = await database();
-    const pool = new pg.Pool({ connectionString: db.connectionString, max: 2 });
-    defer(() => pool.end());
-    // A bare pool: bigint columns come back as strings, and the ledger still answers numbers.
-    const l = await openPostgresLedger({ pool, schema: 'shared' });
-    const { key, secret } = await l.createKey({ tenant: 'acme', name: 'ci', expiresAt: Date.now() + 60_000 });
-    expect(typeof key.createdAt).toBe('number');
-    expect(await l.findKeyBySecret(secret)).toEqual(key);
-    await l.recordSpend([{ scope: 'tenant', scopeId: 'acme', at: Date.now(), usd: 0.5 }]);
-    expect(await l.spentSince('tenant', 'acme', 0)).toBe(0.5);
-    await l.close();
-    expect((await pool.query('SELECT count(*)::int AS n FROM shared.gateway_keys')).rows).toEqual([{ n: 1 }]);
   });
 
   it('keeps working after its connections are killed under it', async () => {
@@ -154,16 +113,6 @@ describePostgres('Postgres ledger', () => {
     expect(await l.findKeyBySecret(`bvk_short_${'a'.repeat(43)}`)).toBeUndefined();
     expect(calls).toBe(0);
     await l.close();
-  });
-
-  it('refuses a ledger schema newer than the code, saying what to do', async () => {
-    const db = await database();
-    await (await ledger(db)).close();
-    await sql(db, 'INSERT INTO gateway_migrations (version, migrated_at) VALUES (99, 0)');
-    await expect(openPostgresLedger({ connectionString: db.connectionString })).rejects.toMatchObject({
-      code: 'STORE_SCHEMA_TOO_NEW',
-      hint: expect.stringContaining('Upgrade'),
-    });
   });
 
   it('takes an advisory lock apart from the engine store migration lock', async (ctx) => {

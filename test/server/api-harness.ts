@@ -247,6 +247,28 @@ export function useApiHarness(): (options?: ApiHarnessOptions) => Promise<ApiHar
   };
 }
 
+/** A harness ready for a generated suite: {@link openSeededApi}'s answer. */
+export interface SeededApi {
+  h: ApiHarness;
+  /** What {@link ApiHarness.seed} made in the tenant. */
+  ids: SeededIds;
+  /** One key per role in the tenant: their secrets by role. */
+  keys: Record<Role, string>;
+  /** Every authenticated operation of the app. */
+  operations: ApiOperation[];
+}
+
+/**
+ * Opens a harness, seeds `tenant` (one of everything, one key per role) and lists the app's
+ * operations; close `h` after.
+ */
+export async function openSeededApi(options: ApiHarnessOptions = {}, tenant = 'acme'): Promise<SeededApi> {
+  const h = await openApiHarness(options);
+  const ids = await h.seed(tenant);
+  const keys = await h.keysByRole(tenant);
+  return { h, ids, keys, operations: apiOperations(h.app) };
+}
+
 /** One operation of the app, as its OpenAPI document lists it. */
 export interface ApiOperation {
   operationId: OperationId;

@@ -10,8 +10,7 @@ import { ROLES, type Role } from '../../src/server/control/port.js';
 import {
   type ApiHarness,
   type ApiOperation,
-  apiOperations,
-  openApiHarness,
+  openSeededApi,
   type SeededIds,
   seededPath,
 } from './api-harness.js';
@@ -25,13 +24,12 @@ let revokedKey: string;
 const operations = new Map<OperationId, ApiOperation>();
 
 beforeAll(async () => {
-  h = await openApiHarness();
-  ids = await h.seed(TENANT);
-  keys = await h.keysByRole(TENANT);
+  const api = await openSeededApi({}, TENANT);
+  ({ h, ids, keys } = api);
   const revoked = await h.control.createKey({ tenant: TENANT, name: 'revoked', roles: ['admin'] });
   await h.control.revokeKey(TENANT, revoked.key.id);
   revokedKey = revoked.secret;
-  for (const op of apiOperations(h.app)) operations.set(op.operationId, op);
+  for (const op of api.operations) operations.set(op.operationId, op);
 });
 
 afterAll(async () => {

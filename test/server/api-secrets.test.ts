@@ -18,8 +18,7 @@ import { until } from '../until.js';
 import {
   type ApiHarness,
   type ApiOperation,
-  apiOperations,
-  openApiHarness,
+  openSeededApi,
   type SeededIds,
   seededPath,
 } from './api-harness.js';
@@ -73,10 +72,7 @@ beforeAll(async () => {
   vi.spyOn(process.stderr, 'write').mockImplementation(capture);
   vi.spyOn(process.stdout, 'write').mockImplementation(capture);
 
-  h = await openApiHarness({ app: { logError: undefined } });
-  operations = apiOperations(h.app);
-  ids = await h.seed(TENANT);
-  keys = await h.keysByRole(TENANT);
+  ({ h, ids, keys, operations } = await openSeededApi({ app: { logError: undefined } }, TENANT));
   for (const role of ROLES) remember(`the ${role} key`, keys[role]);
   const seeded = await h.control.getWebhook(TENANT, ids.webhookId);
   remember('the seeded webhook secret', seeded?.secret as string);

@@ -9,8 +9,8 @@
  * });
  * @module
  */
-import { afterEach, describe, expect } from 'vitest';
-import { skippableTest } from '../../testing/skippable-test.js';
+import { describe, expect } from 'vitest';
+import { adapterHarness } from '../../testing/adapter-conformance.js';
 import {
   type AgentStoreConformanceSkip,
   type AgentStoreStorage,
@@ -19,7 +19,6 @@ import {
   T0,
 } from './conformance-harness.js';
 import { auditCases, memoryCases, pruneCases } from './conformance-memory.js';
-import type { AgentStore } from './port.js';
 
 export type { AgentStoreConformanceSkip, AgentStoreStorage } from './conformance-harness.js';
 
@@ -32,30 +31,9 @@ export function agentStoreConformance(
   storage: () => Promise<AgentStoreStorage>,
   options: { skip?: AgentStoreConformanceSkip[] } = {},
 ): void {
-  const test = skippableTest(options.skip);
-
   describe(`AgentStore conformance: ${name}`, () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    const clock = { t: T0 };
-    const now = () => clock.t;
-    let current: AgentStoreStorage | undefined;
-
-    afterEach(async () => {
-      for (const c of cleanups.splice(0).reverse()) await c();
-    });
-
-    async function open(again = false): Promise<AgentStore> {
-      if (!again || !current) {
-        clock.t = T0;
-        current = await storage();
-        cleanups.push(current.cleanup);
-      }
-      const store = await current.open({ now });
-      cleanups.push(() => store.close());
-      return store;
-    }
-
-    const harness: ConformanceHarness = { test, open, clock };
+    const harness: ConformanceHarness = adapterHarness(storage, options.skip, T0);
+    const { test, open, clock } = harness;
     const scope = { runId: 'run_1', stepId: 'triage' };
 
     describe('journal', () => {

@@ -120,6 +120,15 @@ export function checkNewMemory(memory: NewMemory, now: number): MemoryInsert {
   };
 }
 
+/** The columns of `agent_memories` in insert order. */
+export const MEMORY_INSERT_COLUMNS = 'id, tenant, agent, text, embedding, dims, metadata, run_id, created_at';
+
+/** The values of a memory's row, in the order of {@link MEMORY_INSERT_COLUMNS}. */
+export function memoryValues(m: MemoryInsert): unknown[] {
+  const r = m.record;
+  return [r.id, r.tenant, r.agent, r.text, m.embedding, m.dims, m.metadata, r.runId ?? null, r.createdAt];
+}
+
 /** The audit row of a deleted memory. */
 export function forgetAudit(
   tenant: string,

@@ -33,7 +33,9 @@ import {
   checkNewMemory,
   checkRecall,
   MEMORY_COLUMNS,
+  MEMORY_INSERT_COLUMNS,
   type MemoryRow,
+  memoryValues,
   rankMemories,
   toMemoryRecord,
 } from './memory-rows.js';
@@ -161,30 +163,18 @@ class PostgresAgentStore implements AgentStore {
   async remember(memory: NewMemory): Promise<MemoryRecord> {
     if (this.closed) throw storeClosed();
     const m = checkNewMemory(memory, this.now());
-    const r = m.record;
     // The memory and its audit row in one statement. Retried safely: the id is chosen here, so a retry
     // after a lost acknowledgement conflicts with the first write and adds nothing.
     await this.sql.query(
       `WITH m AS (
-         INSERT INTO ${this.memories} (id, tenant, agent, text, embedding, dims, metadata, run_id, created_at)
+         INSERT INTO ${this.memories} (${MEMORY_INSERT_COLUMNS})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING id
        )
        INSERT INTO ${this.audit} (${AUDIT_COLUMNS})
        SELECT $10::bigint, $11, $12, $13, $14, $15, $16, $17 FROM m`,
-      [
-        r.id,
-        r.tenant,
-        r.agent,
-        r.text,
-        m.embedding,
-        m.dims,
-        m.metadata,
-        r.runId ?? null,
-        r.createdAt,
-        ...auditValues(m.audit),
-      ],
+      [...memoryValues(m), ...auditValues(m.audit)],
     );
-    return r;
+    return m.record;
   }
 
   async recall(query: RecallQuery): Promise<RecalledMemory[]> {

@@ -5,7 +5,7 @@
  * `agent_migrations`, not in `user_version` (which the engine's store owns).
  * @module
  */
-import { openSqliteFile } from '../../store/sqlite/open-sqlite-file.js';
+import { openSqliteFile, type SqliteFile } from '../../store/sqlite/open-sqlite-file.js';
 import type { SqliteDatabase } from '../../store/sqlite/sqlite-driver.js';
 import {
   type AgentStoreOptions,
@@ -32,8 +32,10 @@ import {
   checkRecall,
   forgetAudit,
   MEMORY_COLUMNS,
+  MEMORY_INSERT_COLUMNS,
   type MemoryInsert,
   type MemoryRow,
+  memoryValues,
   rankMemories,
   toMemoryRecord,
 } from './memory-rows.js';
@@ -51,12 +53,7 @@ import type {
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 
 /** Options of the SQLite agent store. */
-export interface SqliteAgentStoreOptions extends AgentStoreOptions {
-  /** Database file (created with its directory when missing), or `:memory:`. */
-  path: string;
-  /** How long a write waits for another connection's lock (the engine's store, another process). @defaultValue 5000 */
-  busyTimeoutMs?: number;
-}
+export type SqliteAgentStoreOptions = AgentStoreOptions & SqliteFile;
 
 /**
  * Opens (creating and migrating when needed) a SQLite agent store. Every commit is fsynced
@@ -71,10 +68,7 @@ export async function openSqliteAgentStore(options: SqliteAgentStoreOptions): Pr
     synchronous: 'FULL',
     table: 'agent_migrations',
     migrations: SQLITE_MIGRATIONS,
-    tooNew: {
-      what: `the agent store in ${options.path}`,
-      hint: 'Upgrade Baton to the version that wrote it, or point Baton at another database',
-    },
+    name: 'the agent store',
   });
   return new SqliteAgentStore(db, options.now ?? Date.now);
 }
@@ -123,22 +117,10 @@ class SqliteAgentStore implements AgentStore {
       `INSERT INTO agent_audit (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertMemory = db.prepare(
-      `INSERT INTO agent_memories (id, tenant, agent, text, embedding, dims, metadata, run_id, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO agent_memories (${MEMORY_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.rememberTx = db.transaction((m: MemoryInsert) => {
-      const r = m.record;
-      insertMemory.run(
-        r.id,
-        r.tenant,
-        r.agent,
-        r.text,
-        m.embedding,
-        m.dims,
-        m.metadata,
-        r.runId ?? null,
-        r.createdAt,
-      );
+      insertMemory.run(...memoryValues(m));
       insertAudit.run(...auditValues(m.audit));
     });
     const deleteMemory = db.prepare('DELETE FROM agent_memories WHERE tenant = ? AND id = ? RETURNING agent');

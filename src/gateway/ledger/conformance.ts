@@ -9,8 +9,8 @@
  * });
  * @module
  */
-import { afterEach, describe, expect } from 'vitest';
-import { skippableTest } from '../../testing/skippable-test.js';
+import { describe, expect } from 'vitest';
+import { adapterHarness } from '../../testing/adapter-conformance.js';
 import {
   type ConformanceHarness,
   HOUR,
@@ -21,7 +21,6 @@ import {
 } from './conformance-harness.js';
 import { requestLogCases, spendCases } from './conformance-usage.js';
 import { periodStart } from './periods.js';
-import type { GatewayLedger } from './port.js';
 
 export type { LedgerConformanceSkip, LedgerStorage } from './conformance-harness.js';
 
@@ -34,30 +33,9 @@ export function ledgerConformance(
   storage: () => Promise<LedgerStorage>,
   options: { skip?: LedgerConformanceSkip[] } = {},
 ): void {
-  const test = skippableTest(options.skip);
-
   describe(`GatewayLedger conformance: ${name}`, () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    const clock = { t: T0 };
-    const now = () => clock.t;
-    let store: LedgerStorage | undefined;
-
-    afterEach(async () => {
-      for (const c of cleanups.splice(0).reverse()) await c();
-    });
-
-    async function open(again = false): Promise<GatewayLedger> {
-      if (!again || !store) {
-        clock.t = T0;
-        store = await storage();
-        cleanups.push(store.cleanup);
-      }
-      const ledger = await store.open({ now });
-      cleanups.push(() => ledger.close());
-      return ledger;
-    }
-
-    const harness: ConformanceHarness = { test, open, clock };
+    const harness: ConformanceHarness = adapterHarness(storage, options.skip, T0);
+    const { test, open, clock } = harness;
 
     describe('keys', () => {
       test('a created key is found by its secret', async () => {

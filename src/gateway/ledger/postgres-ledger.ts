@@ -10,11 +10,11 @@
  */
 import { BatonError } from '../../core/errors.js';
 import {
-  openMigratedPool,
   type PgPoolSource,
   PgQueries,
   type PgQueryRunner,
   type PgRunnerPool,
+  pgAdapterConnection,
   quoteIdent,
 } from '../../store/postgres/pg-queries.js';
 import { hashKeySecret, newKeySecret, parseKeySecret, secretMatches } from './key-secret.js';
@@ -63,13 +63,6 @@ export type PostgresLedgerOptions = LedgerOptions & {
   schema?: string;
 } & PgPoolSource;
 
-/**
- * Advisory lock of the ledger's migrations: the two-key form, whose keys Postgres keeps apart from the
- * one-key (bigint) form the engine's store locks with (`hashtext('baton.migrate:<schema>')`), so the
- * two never wait for each other. The first key spells "batg"; the second is the schema's hash.
- */
-const MIGRATE_LOCK_CLASS = 0x62617467;
-
 /** Tries at a fresh key id before giving up (a collision of 8 base62 characters is rare already). */
 const KEY_ID_TRIES = 5;
 
@@ -103,17 +96,15 @@ const REQUEST_TYPES: Record<(typeof REQUEST_COLUMNS)[number], string> = {
   response: 'text',
 };
 
-/** A lost connection, as the error a caller can act on. */
-function unreachable(error: unknown, unsure: string | undefined): BatonError {
-  return new BatonError(
-    'STORE_UNAVAILABLE',
-    `the gateway ledger's database is unreachable: ${(error as Error).message}`,
-    {
-      hint: `Check that Postgres is up; the ledger reconnects by itself${unsure ? `. ${unsure}` : ''}`,
-      cause: error,
-    },
-  );
-}
+/** The ledger's pool, migrated in `gateway_migrations`, and the error a lost connection becomes. */
+const { openPool, unreachable } = pgAdapterConnection({
+  adapter: 'gateway',
+  name: 'the gateway ledger',
+  shortName: 'the ledger',
+  peers: 'gateways',
+  table: 'gateway_migrations',
+  migrations: POSTGRES_MIGRATIONS,
+});
 
 /**
  * Opens (migrating when needed) a Postgres ledger. Many processes may open one at once: one migrates,
@@ -122,19 +113,8 @@ function unreachable(error: unknown, unsure: string | undefined): BatonError {
  * const ledger = await openPostgresLedger({ connectionString: process.env.BATON_DATABASE_URL! });
  */
 export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<GatewayLedger> {
-  const schema = options.schema;
-  const { pool, owned } = await openMigratedPool(options, {
-    schema,
-    applicationName: 'baton-gateway',
-    lockClass: MIGRATE_LOCK_CLASS,
-    table: 'gateway_migrations',
-    migrations: POSTGRES_MIGRATIONS,
-    tooNew: {
-      what: `the gateway ledger${schema === undefined ? '' : ` in schema ${schema}`}`,
-      hint: 'Upgrade Baton to the version the other gateways run, or point this one at another database',
-    },
-  });
-  return new PostgresLedger(pool, owned, schema, options.now ?? Date.now);
+  const { pool, owned } = await openPool(options, options.schema);
+  return new PostgresLedger(pool, owned, options.schema, options.now ?? Date.now);
 }
 
 /** The Postgres ledger. */

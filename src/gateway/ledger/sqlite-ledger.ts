@@ -6,7 +6,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BatonError } from '../../core/errors.js';
-import { openSqliteFile } from '../../store/sqlite/open-sqlite-file.js';
+import { openSqliteFile, type SqliteFile } from '../../store/sqlite/open-sqlite-file.js';
 import type { SqliteDatabase } from '../../store/sqlite/sqlite-driver.js';
 import { hashKeySecret, newKeySecret, parseKeySecret, secretMatches } from './key-secret.js';
 import {
@@ -43,9 +43,7 @@ import type {
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 
 /** Options of the SQLite ledger. */
-export interface SqliteLedgerOptions extends LedgerOptions {
-  /** Database file (created with its directory when missing), or `:memory:`. */
-  path: string;
+export interface SqliteLedgerOptions extends LedgerOptions, SqliteFile {
   /**
    * `normal` fsyncs at WAL checkpoints only: a process crash loses nothing, a power loss may lose the
    * last commits (never corrupts the file). That suits the ledger: what it could lose is a moment of
@@ -53,8 +51,6 @@ export interface SqliteLedgerOptions extends LedgerOptions {
    * every commit. @defaultValue 'normal'
    */
   durability?: 'normal' | 'full';
-  /** How long a write waits for another connection's lock (the engine's store, another process). @defaultValue 5000 */
-  busyTimeoutMs?: number;
 }
 
 /** Tries at a fresh key id before giving up (a collision of 8 base62 characters is rare already). */
@@ -71,10 +67,8 @@ export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Ga
     synchronous: options.durability === 'full' ? 'FULL' : 'NORMAL',
     table: 'gateway_migrations',
     migrations: SQLITE_MIGRATIONS,
-    tooNew: {
-      what: `the gateway ledger in ${options.path}`,
-      hint: 'Upgrade Baton to the version that wrote it, or point the gateway at another database',
-    },
+    name: 'the gateway ledger',
+    openedBy: 'the gateway',
   });
   return new SqliteLedger(db, options.now ?? Date.now);
 }

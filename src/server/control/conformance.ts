@@ -10,8 +10,8 @@
  * });
  * @module
  */
-import { afterEach, describe, expect } from 'vitest';
-import { skippableTest } from '../../testing/skippable-test.js';
+import { describe, expect } from 'vitest';
+import { adapterHarness } from '../../testing/adapter-conformance.js';
 import {
   type ConformanceHarness,
   type ControlStoreConformanceSkip,
@@ -21,7 +21,6 @@ import {
 import { auditCases, keyCases } from './conformance-keys.js';
 import { cursorCases, triggerCases } from './conformance-triggers.js';
 import { deliveryCases, webhookCases } from './conformance-webhooks.js';
-import type { ControlStore } from './port.js';
 
 export type { ControlStoreConformanceSkip, ControlStoreStorage } from './conformance-harness.js';
 
@@ -34,30 +33,9 @@ export function controlStoreConformance(
   storage: () => Promise<ControlStoreStorage>,
   options: { skip?: ControlStoreConformanceSkip[] } = {},
 ): void {
-  const test = skippableTest(options.skip);
-
   describe(`ControlStore conformance: ${name}`, () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    const clock = { t: T0 };
-    const now = () => clock.t;
-    let current: ControlStoreStorage | undefined;
-
-    afterEach(async () => {
-      for (const c of cleanups.splice(0).reverse()) await c();
-    });
-
-    async function open(again = false): Promise<ControlStore> {
-      if (!again || !current) {
-        clock.t = T0;
-        current = await storage();
-        cleanups.push(current.cleanup);
-      }
-      const store = await current.open({ now });
-      cleanups.push(() => store.close());
-      return store;
-    }
-
-    const harness: ConformanceHarness = { test, open, clock };
+    const harness: ConformanceHarness = adapterHarness(storage, options.skip, T0);
+    const { test, open } = harness;
     keyCases(harness);
     auditCases(harness);
     webhookCases(harness);

@@ -7,7 +7,7 @@
  * @module
  */
 import { BatonError } from '../../core/errors.js';
-import { openSqliteFile } from '../../store/sqlite/open-sqlite-file.js';
+import { openSqliteFile, type SqliteFile } from '../../store/sqlite/open-sqlite-file.js';
 import type { SqliteDatabase, SqliteStatement } from '../../store/sqlite/sqlite-driver.js';
 import {
   type AttemptOutcome,
@@ -78,12 +78,7 @@ import {
 } from './webhook-rows.js';
 
 /** Options of the SQLite control store. */
-export interface SqliteControlStoreOptions extends ControlStoreOptions {
-  /** Database file (created with its directory when missing), or `:memory:`. */
-  path: string;
-  /** How long a write waits for another connection's lock (the engine's store, another process). @defaultValue 5000 */
-  busyTimeoutMs?: number;
-}
+export type SqliteControlStoreOptions = ControlStoreOptions & SqliteFile;
 
 /**
  * Opens (creating and migrating when needed) a SQLite control store.
@@ -96,10 +91,7 @@ export async function openSqliteControlStore(options: SqliteControlStoreOptions)
     synchronous: 'FULL',
     table: 'control_migrations',
     migrations: SQLITE_MIGRATIONS,
-    tooNew: {
-      what: `the control store in ${options.path}`,
-      hint: 'Upgrade Baton to the version that wrote it, or point Baton at another database',
-    },
+    name: 'the control store',
   });
   return new SqliteControlStore(db, options.now ?? Date.now);
 }

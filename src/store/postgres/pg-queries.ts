@@ -1,11 +1,11 @@
 /**
  * Statements of the Postgres adapters that own no transaction runner (the gateway ledger, the agent
- * store): their pool, the advisory-locked migration, and statements retried across lost connections,
- * or tried once when running twice would do harm.
+ * store, the control store): their pool, the advisory-locked migration, the errors they answer, and
+ * statements retried across lost connections, or tried once when running twice would do harm.
  * @module
  */
 import pg from 'pg';
-import type { BatonError } from '../../core/errors.js';
+import { BatonError } from '../../core/errors.js';
 import { applyMigrations } from './apply-migrations.js';
 
 /** The subset of a `pg` client these adapters use. */
@@ -174,4 +174,75 @@ async function migrate(pool: PgRunnerPool, migration: PgMigration): Promise<void
     client.release(error instanceof Error ? error : true);
     throw error;
   }
+}
+
+/**
+ * The first keys of the migration locks of the adapters that own no transaction runner, by adapter:
+ * the two-key form of `pg_advisory_xact_lock`, which Postgres keeps apart from the one-key (bigint)
+ * form the engine's store locks with (`hashtext('baton.migrate:<schema>')`), so none of them waits for
+ * another. The second key is the schema's hash.
+ */
+export const PG_MIGRATE_LOCK_CLASSES = {
+  /** "bata": the agent store. */
+  agents: 0x62617461,
+  /** "batc": the control store. */
+  control: 0x62617463,
+  /** "batg": the gateway ledger. */
+  gateway: 0x62617467,
+} as const;
+
+/** A Postgres adapter's name and migrations, from which {@link pgAdapterConnection} words its errors. */
+export interface PgAdapterSpec {
+  /**
+   * Which adapter: its migration lock's first key in {@link PG_MIGRATE_LOCK_CLASSES}; its own pool shows
+   * as `baton-<adapter>` in `pg_stat_activity`.
+   */
+  adapter: keyof typeof PG_MIGRATE_LOCK_CLASSES;
+  /** The adapter as its errors name it, e.g. `the agent store`. */
+  name: string;
+  /** The adapter as the lost-connection hint names it. @defaultValue {@link PgAdapterSpec.name} */
+  shortName?: string;
+  /** The processes that share the database, as the schema-too-new hint names them, e.g. `workers`. */
+  peers: string;
+  table: PgMigration['table'];
+  migrations: PgMigration['migrations'];
+}
+
+/** An adapter's connections: {@link openMigratedPool} with its migrations, and its lost-connection error. */
+export interface PgAdapterConnection {
+  /**
+   * The adapter's pool (the caller's, or its own), with the schema created when missing and the
+   * migrations not yet recorded in the adapter's table applied.
+   */
+  openPool(source: PgPoolSource, schema: string | undefined): Promise<{ pool: PgRunnerPool; owned: boolean }>;
+  /** A lost connection, as the error a caller can act on. */
+  unreachable(error: unknown, unsure: string | undefined): BatonError;
+}
+
+/**
+ * The connections of a Postgres adapter that owns no transaction runner, worded by `spec`.
+ * @example
+ * const { openPool, unreachable } = pgAdapterConnection({ name: 'the agent store', peers: 'workers', ... });
+ */
+export function pgAdapterConnection(spec: PgAdapterSpec): PgAdapterConnection {
+  const { adapter, name, peers, table, migrations } = spec;
+  return {
+    openPool: (source, schema) =>
+      openMigratedPool(source, {
+        schema,
+        applicationName: `baton-${adapter}`,
+        lockClass: PG_MIGRATE_LOCK_CLASSES[adapter],
+        table,
+        migrations,
+        tooNew: {
+          what: `${name}${schema === undefined ? '' : ` in schema ${schema}`}`,
+          hint: `Upgrade Baton to the version the other ${peers} run, or point this one at another database`,
+        },
+      }),
+    unreachable: (error, unsure) =>
+      new BatonError('STORE_UNAVAILABLE', `${name}'s database is unreachable: ${(error as Error).message}`, {
+        hint: `Check that Postgres is up; ${spec.shortName ?? name} reconnects by itself${unsure ? `. ${unsure}` : ''}`,
+        cause: error,
+      }),
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * Opening a SQLite file for an adapter that shares it with the engine's store (the gateway ledger, the
- * agent store): WAL mode, a busy timeout, and numbered, append-only migrations recorded in a table of
+ * agent store, the control store): WAL mode, a busy timeout, and numbered, append-only migrations recorded in a table of
  * the adapter's own, since `user_version` belongs to the engine's store.
  * @module
  */
@@ -10,11 +10,11 @@ import Database from 'better-sqlite3';
 import { BatonError } from '../../core/errors.js';
 import type { SqliteDatabase } from './sqlite-driver.js';
 
-/** The file {@link openSqliteFile} opens, as the adapter's options name it. */
+/** The file {@link openSqliteFile} opens; the options of each SQLite adapter extend it. */
 export interface SqliteFile {
   /** Database file (created with its directory when missing), or `:memory:`. */
   path: string;
-  /** How long a write waits for another connection's lock. @defaultValue 5000 */
+  /** How long a write waits for another connection's lock (the engine's store, another process). @defaultValue 5000 */
   busyTimeoutMs?: number | undefined;
 }
 
@@ -25,8 +25,10 @@ export interface SqliteFileSetup {
   /** The table recording the applied migrations. */
   table: string;
   migrations: readonly string[];
-  /** What the file holds and what to do, for the error when it holds a newer schema. */
-  tooNew: { what: string; hint: string };
+  /** The adapter as the error naming a newer schema calls it, e.g. `the agent store`. */
+  name: string;
+  /** Who the error naming a newer schema tells to open another database. @defaultValue 'Baton' */
+  openedBy?: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export function openSqliteFile(file: SqliteFile, setup: SqliteFileSetup): Sqlite
     db.pragma(`busy_timeout = ${file.busyTimeoutMs ?? 5000}`);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${setup.synchronous}`);
-    migrate(db, setup);
+    migrate(db, file.path, setup);
   } catch (error) {
     db.close();
     throw error;
@@ -49,7 +51,7 @@ export function openSqliteFile(file: SqliteFile, setup: SqliteFileSetup): Sqlite
   return db;
 }
 
-function migrate(db: SqliteDatabase, setup: SqliteFileSetup): void {
+function migrate(db: SqliteDatabase, path: string, setup: SqliteFileSetup): void {
   const { table, migrations } = setup;
   // BEGIN IMMEDIATE takes the write lock at once: processes opening the file together migrate in turn.
   db.transaction(() => {
@@ -61,8 +63,10 @@ function migrate(db: SqliteDatabase, setup: SqliteFileSetup): void {
     if (current > migrations.length) {
       throw new BatonError(
         'STORE_SCHEMA_TOO_NEW',
-        `${setup.tooNew.what} has schema version ${current}, newer than this Baton (${migrations.length})`,
-        { hint: setup.tooNew.hint },
+        `${setup.name} in ${path} has schema version ${current}, newer than this Baton (${migrations.length})`,
+        {
+          hint: `Upgrade Baton to the version that wrote it, or point ${setup.openedBy ?? 'Baton'} at another database`,
+        },
       );
     }
     const record = db.prepare(`INSERT INTO ${table} (version, migrated_at) VALUES (?, ?)`);
