@@ -102,7 +102,10 @@ describe('budgets: no side door', () => {
     // Each call reserves about $0.0006 (1,000 output tokens at $0.60 per million plus its input): ten fit in $0.0065.
     const key = await budgetKey(0.0065);
     up.setScript({ text: 'ok', usage: { inputTokens: 10, outputTokens: 10 } });
-    up.fault({ delayMs: 100 }, { times: Number.POSITIVE_INFINITY });
+    // Calls settle (and release their reservations) only after every call has been admitted: a short
+    // delay let early calls finish under load and free room for later ones, which is correct, not
+    // an overshoot.
+    up.fault({ delayMs: 1_500 }, { times: Number.POSITIVE_INFINITY });
     const client = clientFor(key);
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, () =>
@@ -129,7 +132,7 @@ describe('budgets: no side door', () => {
       ],
     });
     up.setScript({ text: 'ok', usage: { inputTokens: 10, outputTokens: 10 } });
-    up.fault({ delayMs: 100 }, { times: Number.POSITIVE_INFINITY });
+    up.fault({ delayMs: 1_500 }, { times: Number.POSITIVE_INFINITY });
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
         gw.gateway.chat(
