@@ -58,6 +58,7 @@ export { WorkflowBuilder, workflow } from './core/builder.js';
 export type {
   MachineContext,
   RunCommand,
+  RunSeed,
   RunSnapshot,
   StepRecord,
   Transition,
@@ -178,7 +179,17 @@ export {
 export type { BatonOptions, SubmitOptions } from './runtime/baton.js';
 export { Baton } from './runtime/baton.js';
 export { BUILTIN_KINDS } from './runtime/kinds/builtin-kinds.js';
-export type { KindEnvironment, StepKind } from './runtime/kinds/step-kind.js';
+export type { KindEnvironment, ReplaySources, StepKind } from './runtime/kinds/step-kind.js';
+export {
+  FORKED_FROM_TAG,
+  type ForkOptions,
+  type ForkResult,
+  type ReplayMode,
+  type ReplayOptions,
+  type ReplayReport,
+  type ReplayStep,
+  type ReplayStepStatus,
+} from './runtime/replay/index.js';
 export type { WorkerOptions } from './runtime/worker.js';
 export { Worker } from './runtime/worker.js';
 export type { SpecKind, WorkflowSpec } from './spec/index.js';
@@ -206,6 +217,52 @@ export type { PostgresStoreOptions } from './store/postgres/postgres-store.js';
 export { PostgresStore } from './store/postgres/postgres-store.js';
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
+export {
+  type AlertEvent,
+  type AlertNotification,
+  type AlertRule,
+  type AlertService,
+  type AlertServiceOptions,
+  type AlertState,
+  type AlertStateStore,
+  type AlertsConfig,
+  DEFAULT_ALERT_RULES,
+  loadAlertsConfig,
+  openAlertState,
+  openPostgresAlertState,
+  openSqliteAlertState,
+  parseAlertsConfig,
+  startAlertService,
+} from './telemetry/alerts/index.js';
+export {
+  type CostModel,
+  type CostModelQuery,
+  costModel,
+  type StepCost,
+} from './telemetry/costs/cost-model.js';
+export {
+  createLogger,
+  createTracing,
+  type Logger,
+  type LoggerOptions,
+  openPostgresSpanStore,
+  openSqliteSpanStore,
+  type PostgresSpanStoreOptions,
+  type SpanQuery,
+  type SpanStatus,
+  type SpanStore,
+  type SqliteSpanStoreOptions,
+  type StoredSpan,
+  Tracing,
+  type TracingOptions,
+} from './telemetry/index.js';
+export {
+  type BatonMetrics,
+  createMetrics,
+  type MetricsDatabase,
+  type MetricsOptions,
+  type MetricsWindow,
+} from './telemetry/metrics/index.js';
 export { MemoryToolAuditSink, type ToolAuditRecord, type ToolAuditSink } from './tools/audit.js';
 export { defineTool } from './tools/define-tool.js';
 export { connectMcp, type McpToolSource } from './tools/mcp/index.js';

@@ -104,7 +104,13 @@ export function postgresAdapterBasics<Adapter extends { close(): Promise<void> }
       'PGlite serves every connection from one session, so the migrations cannot race there',
     );
     const adapters = await Promise.all(Array.from({ length: 5 }, () => opener(db, { schema: 'racing' })));
-    expect(await sql(db, `SELECT version FROM racing.${migrations}`)).toEqual([{ version: 1 }]);
+    // Once: every version recorded exactly once, numbered from 1 (an adapter may have several).
+    const versions = await sql<{ version: number }>(
+      db,
+      `SELECT version FROM racing.${migrations} ORDER BY version`,
+    );
+    expect(versions.length).toBeGreaterThan(0);
+    expect(versions).toEqual(versions.map((_, i) => ({ version: i + 1 })));
     await basics.shareTables(adapters);
   });
 

@@ -20,6 +20,7 @@ import type { StepKind } from '../runtime/kinds/step-kind.js';
 import { modelJsonSchema } from '../tools/define-tool.js';
 import type { PromptLibrary, RenderedPrompt } from './prompts/index.js';
 import { toChatRequest } from './prompts/index.js';
+import { requestFingerprint } from './request-fingerprint.js';
 import { runForGateway } from './run-budget.js';
 
 /** How an `llm` step builds its call. */
@@ -72,7 +73,8 @@ export function llm<C extends StepContext = StepContext>(
 
 /** What the `llm` kind needs. */
 export interface LlmKindOptions {
-  gateway: Gateway;
+  /** The gateway (a replay passes its recording instead: only `forRun` is used). */
+  gateway: Pick<Gateway, 'forRun'>;
   /** Where prompt files are read; required by steps that name a prompt. */
   prompts?: PromptLibrary;
 }
@@ -89,6 +91,14 @@ export function llmKind(options: LlmKindOptions): StepKind {
   const compiled = new WeakMap<object, ValidateFunction>();
   return {
     kind: 'llm',
+    // The recorded output is the model's answer: text as it was, structured output as its JSON.
+    replay: (sources) => {
+      const out = sources.recordedOutput;
+      return llmKind({
+        ...options,
+        gateway: sources.models([typeof out === 'string' ? out : JSON.stringify(out)]),
+      });
+    },
     async execute(step, ctx) {
       const stepConfig = step.config as LlmStepConfig;
       const config = stepConfig.options;
@@ -122,11 +132,15 @@ export function llmKind(options: LlmKindOptions): StepKind {
         });
       }
       const models = options.gateway.forRun(runForGateway(ctx.run, config.budgetUsd), { signal: ctx.signal });
+      const provenance = {
+        request: requestFingerprint(request),
+        ...(rendered ? { prompt: `${rendered.name}@${rendered.version}` } : {}),
+      };
       const first = await models.chat(request);
       const text = first.response.choices[0]?.message.content ?? '';
-      if (!check) return { type: 'succeeded', output: text };
+      if (!check) return { type: 'succeeded', output: text, provenance };
       const firstIssues = issuesOf(text, check);
-      if (!firstIssues) return { type: 'succeeded', output: JSON.parse(text) };
+      if (!firstIssues) return { type: 'succeeded', output: JSON.parse(text), provenance };
       // One repair round: the model sees its answer and what was wrong with it.
       const repaired = await models.chat({
         ...request,
@@ -141,7 +155,7 @@ export function llmKind(options: LlmKindOptions): StepKind {
       });
       const second = repaired.response.choices[0]?.message.content ?? '';
       const secondIssues = issuesOf(second, check);
-      if (!secondIssues) return { type: 'succeeded', output: JSON.parse(second) };
+      if (!secondIssues) return { type: 'succeeded', output: JSON.parse(second), provenance };
       throw new BatonError(
         'OUTPUT_SCHEMA_VIOLATION',
         `llm step ${step.id}: the model's answer does not match its output schema, even after a repair round: ${secondIssues.join('; ')}`,

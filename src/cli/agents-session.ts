@@ -8,6 +8,7 @@ import { enableAgents, openAgentStore } from '../agents/enable-agents.js';
 import { PromptLibrary } from '../agents/prompts/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Baton } from '../runtime/baton.js';
+import type { Tracing } from '../telemetry/tracing/tracing.js';
 import type { LoadedConfig } from './config.js';
 import type { GlobalOptions } from './engine.js';
 import { openGateway } from './gateway-session.js';
@@ -21,8 +22,9 @@ export async function enableConfigAgents(
   globals: GlobalOptions,
   loaded: LoadedConfig,
   where: { dataDir: string; databaseUrl?: string },
+  tracing?: Tracing,
 ): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
-  const { gateway, ledger } = await openGateway(globals);
+  const { gateway, ledger } = await openGateway(globals, undefined, tracing);
   const schema = loaded.config.databaseSchema;
   const store = await openAgentStore(
     where.databaseUrl === undefined

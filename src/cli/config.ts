@@ -38,6 +38,11 @@ export interface BatonConfig {
   /** The LLM gateway: providers, routes, limits, prices, PII (see docs/gateway.md). Validated when the gateway starts. */
   gateway?: unknown;
   /**
+   * Alert rules for `baton server` and `baton dev`: a YAML/JSON file path (relative to the config file)
+   * or the config itself (see "Costs and alerts" in docs/operations.md); `false` turns alerts off.
+   */
+  alerts?: string | Record<string, unknown> | false;
+  /**
    * Agents, offered to `agent` steps and to each other for delegation. With `agents`, `tools` or
    * `prompts` set, every command's engine gets the `llm`, `tool`, `agent` and `plan` step kinds, on the
    * gateway of the `gateway` section (offline when it names no provider and no key is set).
@@ -114,6 +119,7 @@ const configSchema = z.object({
     }, 'expected a duration such as 30d')
     .optional(),
   gateway: z.unknown().optional(),
+  alerts: z.union([z.string().min(1), z.record(z.string(), z.unknown()), z.literal(false)]).optional(),
   agents: z
     .array(
       z.custom<AgentDefinition>(

@@ -5,10 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseDuration } from '../core/duration.js';
 import { BatonError } from '../core/errors.js';
 import type { WorkflowVersion } from '../core/types.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { Baton } from '../runtime/baton.js';
+import type { Tracing } from '../telemetry/tracing/tracing.js';
+import type { CliTelemetry } from '../telemetry/tracing-env.js';
 import { type LoadedConfig, loadConfig } from './config.js';
 import type { Output } from './format.js';
 
@@ -33,6 +36,8 @@ export interface EngineSession {
   storeLabel: string;
   /** The gateway the config's agents use, when the config has agents (see `agents-session.ts`). */
   gateway?: Gateway;
+  /** The tracing, for commands opened with `telemetry` (give it to a gateway they open). */
+  tracing?: Tracing;
 }
 
 /** Where the store lives: `--data-dir`, then `BATON_DATA_DIR`, then the config's `dataDir`, then `./.baton`. */
@@ -85,13 +90,23 @@ export async function withEngine<T>(
   globals: GlobalOptions,
   out: Output,
   body: (session: EngineSession) => Promise<T>,
+  options: { telemetry?: boolean } = {},
 ): Promise<T> {
   const loaded = await loadConfig(globals.config);
   const durability = resolveDurability(loaded);
   const dataDir = resolveDataDir(globals, loaded);
   const databaseUrl = resolveDatabaseUrl(globals, loaded);
   const { databaseSchema, tenantConcurrency } = loaded.config;
+  // Spans in the engine's database, OTLP export when configured, JSON logs: for long-running commands.
+  let telemetry: CliTelemetry | undefined;
+  if (options.telemetry) {
+    const { openCliTelemetry } = await import('../telemetry/tracing-env.js');
+    const { DEFAULT_RETENTION } = await import('./commands/runs.js');
+    const retentionMs = parseDuration(loaded.config.retention ?? DEFAULT_RETENTION);
+    telemetry = await openCliTelemetry({ dataDir, databaseUrl, databaseSchema, retentionMs });
+  }
   const baton = await Baton.open({
+    ...(telemetry ? { tracing: telemetry.tracing, logger: telemetry.logger } : {}),
     dataDir,
     durability,
     functions: loaded.config.functions ?? {},
@@ -107,10 +122,13 @@ export async function withEngine<T>(
     if (agents !== undefined || tools !== undefined || prompts !== undefined) {
       // Loaded only for configs with agents: the AI stack stays out of plain engine commands.
       const { enableConfigAgents } = await import('./agents-session.js');
-      const agents = await enableConfigAgents(baton, globals, loaded, {
-        dataDir,
-        ...(databaseUrl === undefined ? {} : { databaseUrl }),
-      });
+      const agents = await enableConfigAgents(
+        baton,
+        globals,
+        loaded,
+        { dataDir, ...(databaseUrl === undefined ? {} : { databaseUrl }) },
+        telemetry?.tracing,
+      );
       closeAgents = agents.close;
       gateway = agents.gateway;
     }
@@ -123,11 +141,26 @@ export async function withEngine<T>(
       dataDir,
       storeLabel,
       ...(gateway ? { gateway } : {}),
+      ...(telemetry ? { tracing: telemetry.tracing } : {}),
     });
   } finally {
     await baton.close();
     await closeAgents?.();
+    await telemetry?.close();
   }
+}
+
+/**
+ * {@link withEngine} for the long-running commands (`dev`, `server`, `worker`): with telemetry on, spans
+ * kept in the engine's database (OTLP export with `BATON_OTLP_URL` or `OTEL_EXPORTER_OTLP_ENDPOINT`) and
+ * JSON logs on stderr (`BATON_LOG_LEVEL`).
+ */
+export function withServingEngine<T>(
+  globals: GlobalOptions,
+  out: Output,
+  body: (session: EngineSession) => Promise<T>,
+): Promise<T> {
+  return withEngine(globals, out, body, { telemetry: true });
 }
 
 /** Registers the config's workflows; mentions new versions only to a person at a terminal. */

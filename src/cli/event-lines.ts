@@ -103,6 +103,10 @@ export class EventRenderer {
         return `${p.red('✗')} ${step} failed ${this.errorText(data)}`;
       case 'step-skipped':
         return p.dim(`○ ${step} skipped${data.reason ? ` (${String(data.reason)})` : ''}`);
+      case 'step-reused':
+        return p.dim(
+          `↺ ${step} ${data.skipped ? 'skipped' : 'output'} reused from run ${String(data.fromRun ?? '?')}`,
+        );
       case 'step-waiting':
         return this.waiting(step, data);
       case 'map-expanded':

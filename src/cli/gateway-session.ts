@@ -9,6 +9,7 @@ import { Gateway } from '../gateway/gateway.js';
 import type { GatewayLedger } from '../gateway/ledger/index.js';
 import { openPostgresLedger, openSqliteLedger } from '../gateway/ledger/index.js';
 import type { CassetteSettings } from '../gateway/providers/registry.js';
+import type { Tracing } from '../telemetry/tracing/tracing.js';
 import { loadConfig } from './config.js';
 import { type GlobalOptions, redactUrl, resolveDatabaseUrl, resolveDataDir } from './engine.js';
 
@@ -39,6 +40,7 @@ export async function openLedger(globals: GlobalOptions): Promise<LedgerSession>
 export async function openGateway(
   globals: GlobalOptions,
   cassettes?: CassetteSettings,
+  tracing?: Tracing,
 ): Promise<LedgerSession & { gateway: Gateway }> {
   const session = await openLedger(globals);
   try {
@@ -46,6 +48,7 @@ export async function openGateway(
       config: session.gatewayConfig,
       ledger: session.ledger,
       ...(cassettes ? { cassettes } : {}),
+      ...(tracing ? { tracing } : {}),
     });
     return { ...session, gateway };
   } catch (err) {

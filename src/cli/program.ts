@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { approveCommand } from './commands/approve.js';
+import { costsCommand } from './commands/costs.js';
 import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
 import { gatewayCommand } from './commands/gateway.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
     runCommand(),
     runsCommand(),
     historyCommand(),
+    costsCommand(),
     approveCommand(),
     eventsCommand(),
     workerCommand(),

@@ -15,7 +15,7 @@ import type {
 
 /** What happened to a run: the input of the state machine. */
 export type RunCommand =
-  | { type: 'start' }
+  | { type: 'start'; seed?: RunSeed }
   | {
       type: 'task-finished';
       task: { kind: TaskKind; stepId: string; item: number; attempt: number };
@@ -35,6 +35,19 @@ export type RunCommand =
       output?: unknown;
       error?: ErrorInfo;
     };
+
+/**
+ * Steps a new run starts with as already succeeded, their outputs taken from another run (a fork):
+ * they are not executed, and the history says where each output came from (`step-reused`).
+ */
+export interface RunSeed {
+  /** The run the outputs come from. */
+  fromRun: string;
+  /** Output by step id. Ids the version does not have are ignored. */
+  outputs: Record<string, unknown>;
+  /** Steps that start skipped, as they were in that run (a branch did not choose them, say). */
+  skipped?: string[];
+}
 
 /** Kinds of durable timer. */
 export type TimerKind = 'sleep' | 'event-timeout' | 'approval-timeout' | 'run-deadline';

@@ -107,7 +107,7 @@ export class Work {
     if (attempt === 1) this.event({ type: 'step-scheduled', stepId });
   }
 
-  succeed(stepId: string, value: unknown, extra: Partial<StepRecord> = {}): boolean {
+  succeed(stepId: string, value: unknown, extra: Partial<StepRecord> = {}, data?: unknown): boolean {
     const out = this.serialize(value);
     if ('error' in out) {
       this.failStep(stepId, out.error);
@@ -125,7 +125,12 @@ export class Work {
       seq: this.nextSeq(),
       wait: undefined,
     });
-    this.event({ type: 'step-succeeded', stepId, ...(prev?.attempt ? { attempt: prev.attempt } : {}) });
+    this.event({
+      type: 'step-succeeded',
+      stepId,
+      ...(prev?.attempt ? { attempt: prev.attempt } : {}),
+      ...(data === undefined ? {} : { data }),
+    });
     this.advance([stepId]);
     return true;
   }
@@ -245,11 +250,14 @@ export class Work {
         this.put({ ...rec, status: 'cancelled', finishedAt: this.ctx.now, wait: undefined });
       }
     }
+    // A step with no attempt was reused from another run (a fork): its effect, and so its
+    // compensation, belong to that run.
     const toCompensate = this.g.graph.steps
       .filter(
         (n) =>
           n.compensable &&
-          (this.step(n.id)?.status === 'succeeded' || interrupted.has(n.id)) &&
+          ((this.step(n.id)?.status === 'succeeded' && (this.step(n.id)?.attempt ?? 0) > 0) ||
+            interrupted.has(n.id)) &&
           this.step(n.id)?.compensation === undefined,
       )
       .map((n) => this.step(n.id) as StepRecord);

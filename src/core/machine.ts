@@ -4,7 +4,7 @@
  * that writes its result, so a step's outcome and the scheduling of its successors commit together.
  * @module
  */
-import type { MachineContext, RunCommand, RunSnapshot, StepRecord, Transition } from './commands.js';
+import type { MachineContext, RunCommand, RunSeed, RunSnapshot, StepRecord, Transition } from './commands.js';
 import type { ErrorInfo } from './errors.js';
 import { indexGraph } from './graph.js';
 import { onReassign } from './machine-approvals.js';
@@ -34,7 +34,7 @@ export function reduceRun(
   }
   switch (command.type) {
     case 'start':
-      onStart(w);
+      onStart(w, command.seed);
       break;
     case 'task-finished':
       onTaskFinished(w, command.task, command.outcome);
@@ -61,13 +61,42 @@ export function reduceRun(
   return w.finish();
 }
 
-function onStart(w: Work): void {
+function onStart(w: Work, seed: RunSeed | undefined): void {
   w.patchRun({ status: 'running', phase: 'steps', startedAt: w.ctx.now });
   w.event({ type: 'run-started' });
   if (w.run.deadlineAt !== undefined)
     w.t.timers.push({ stepId: null, kind: 'run-deadline', fireAt: w.run.deadlineAt });
-  for (const id of w.g.roots) w.schedule(id, 1, 0);
-  w.maybeComplete();
+  const reused: string[] = [];
+  const skipped = new Set(seed?.skipped ?? []);
+  for (const node of w.g.graph.steps) {
+    if (!seed) break;
+    if (Object.hasOwn(seed.outputs, node.id)) {
+      const out = w.serialize(seed.outputs[node.id]);
+      if ('error' in out) {
+        w.failStep(node.id, out.error);
+        return;
+      }
+      // Attempt 0: the step never ran in this run (which also keeps its compensation out of it).
+      w.put({
+        stepId: node.id,
+        status: 'succeeded',
+        attempt: 0,
+        outputJson: out.json,
+        finishedAt: w.ctx.now,
+        seq: w.nextSeq(),
+      });
+      w.event({ type: 'step-reused', stepId: node.id, data: { fromRun: seed.fromRun } });
+    } else if (skipped.has(node.id)) {
+      w.put({ stepId: node.id, status: 'skipped', attempt: 0, finishedAt: w.ctx.now });
+      w.event({ type: 'step-reused', stepId: node.id, data: { fromRun: seed.fromRun, skipped: true } });
+    } else {
+      continue;
+    }
+    reused.push(node.id);
+  }
+  for (const id of w.g.roots) if (!w.step(id)) w.schedule(id, 1, 0);
+  // Schedules what the reused steps make ready, then completes the run if nothing is left.
+  w.advance(reused);
 }
 
 function onTaskFinished(
@@ -102,7 +131,7 @@ function onTaskFinished(
   switch (outcome.type) {
     case 'succeeded':
       // `step-succeeded` carries the attempt: a separate attempt event would only repeat it.
-      w.succeed(task.stepId, outcome.output);
+      w.succeed(task.stepId, outcome.output, {}, outcome.provenance);
       return;
     case 'skipped':
       w.skip(task.stepId, outcome.reason);

@@ -245,7 +245,16 @@ export interface ClaimedTask {
 
 /** The result of running a step body or kind, reported by a worker. */
 export type StepOutcome =
-  | { type: 'succeeded'; output: unknown }
+  | {
+      type: 'succeeded';
+      output: unknown;
+      /**
+       * How the output was made, kept as the `data` of the `step-succeeded` event (small: ids and
+       * fingerprints, never payloads): an `llm` step's request fingerprint and prompt, which a replay
+       * compares its own request with.
+       */
+      provenance?: Record<string, unknown>;
+    }
   | { type: 'failed'; error: ErrorInfo & { retryAfterMs?: number } }
   | { type: 'skipped'; reason: string }
   /** A branch chose these successors; its other dependents are skipped. */
@@ -287,6 +296,8 @@ export type HistoryEventType =
   | 'step-succeeded'
   | 'step-failed'
   | 'step-skipped'
+  /** A fork took the step's output from the run it forked (`data.fromRun`) instead of running it. */
+  | 'step-reused'
   | 'step-waiting'
   | 'map-expanded'
   | 'item-succeeded'

@@ -189,10 +189,17 @@ export function planCall(input: PlanInput): CallPlan {
           facts,
         ),
         ...(log.bodies ? { request: truncatedJson(plan.maskForLog(sent), log.maxBodyChars) } : {}),
+        ...stepOf(request),
       };
     },
   };
   return plan;
+}
+
+/** The step a workflow's call names in its metadata (`baton.step`), for the request log. */
+function stepOf(request: unknown): { stepId?: string } {
+  const step = (request as { metadata?: Record<string, unknown> }).metadata?.['baton.step'];
+  return typeof step === 'string' && step !== '' ? { stepId: step } : {};
 }
 
 /** Which call a request log entry is about. */

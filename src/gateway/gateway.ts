@@ -10,6 +10,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import { BatonError } from '../core/errors.js';
+import { traceChatStream, traceModelCall } from '../telemetry/tracing/call-spans.js';
+import type { Tracing } from '../telemetry/tracing/tracing.js';
 import {
   type CallContext,
   checkAllowed,
@@ -73,6 +75,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** For weighted routing and jitter. @defaultValue Math.random */
   random?: () => number;
+  /** `chat {model}` and `embeddings {model}` spans for calls made inside traced steps. @defaultValue off */
+  tracing?: Tracing;
 }
 
 /** How often the gateway prunes its request log (it also does once at open). */
@@ -110,6 +114,7 @@ export class Gateway {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #pruneTimer: NodeJS.Timeout;
+  readonly #tracing: Tracing | undefined;
   #pruning: Promise<void> | undefined;
 
   private constructor(options: GatewayOptions, config: GatewayConfig) {
@@ -117,6 +122,7 @@ export class Gateway {
     this.ledger = options.ledger;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#tracing = options.tracing;
     this.prices = new PriceBook(config.prices);
     this.#providers =
       options.providers ??
@@ -145,7 +151,13 @@ export class Gateway {
   }
 
   /** A non-streamed chat completion. @throws BatonError typed: see `errors.ts` */
-  async chat(body: unknown, context: CallContext = {}): Promise<{ response: ChatResponse; meta: CallMeta }> {
+  chat(body: unknown, context: CallContext = {}): Promise<{ response: ChatResponse; meta: CallMeta }> {
+    const tracing = this.#tracing;
+    if (tracing) return traceModelCall(tracing, 'chat', body, () => this.#chat(body, context));
+    return this.#chat(body, context);
+  }
+
+  async #chat(body: unknown, context: CallContext): Promise<{ response: ChatResponse; meta: CallMeta }> {
     const started = this.#now();
     const request = parseChatRequest(body);
     const plan = await this.#plan(request, context, 'chat', started, false);
@@ -178,7 +190,13 @@ export class Gateway {
    * error. Stopping the iteration early, or never starting it, cancels the upstream call and
    * records it as cancelled.
    */
-  async chatStream(body: unknown, context: CallContext = {}): Promise<GatewayStream> {
+  chatStream(body: unknown, context: CallContext = {}): Promise<GatewayStream> {
+    const tracing = this.#tracing;
+    if (tracing) return traceChatStream(tracing, body, () => this.#chatStream(body, context));
+    return this.#chatStream(body, context);
+  }
+
+  async #chatStream(body: unknown, context: CallContext): Promise<GatewayStream> {
     const started = this.#now();
     const request = parseChatRequest(body);
     const plan = await this.#plan(request, context, 'chat', started, true);
@@ -256,9 +274,15 @@ export class Gateway {
   }
 
   /** Embeddings, under the same policies as chat. */
-  async embed(
+  embed(body: unknown, context: CallContext = {}): Promise<{ response: EmbeddingResponse; meta: CallMeta }> {
+    const tracing = this.#tracing;
+    if (tracing) return traceModelCall(tracing, 'embeddings', body, () => this.#embed(body, context));
+    return this.#embed(body, context);
+  }
+
+  async #embed(
     body: unknown,
-    context: CallContext = {},
+    context: CallContext,
   ): Promise<{ response: EmbeddingResponse; meta: CallMeta }> {
     const started = this.#now();
     const request = parseEmbeddingRequest(body);

@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from 'node:path';
+import type { RunSeed } from '../core/commands.js';
 import type { RegisteredFunction, StepDefinition, WorkflowDefinition } from '../core/definition.js';
 import { diffVersions, type VersionDiff } from '../core/diff.js';
 import { BatonError } from '../core/errors.js';
@@ -33,8 +34,13 @@ import type {
 } from '../store/port.js';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { Logger } from '../telemetry/logs.js';
+import type { Tracing } from '../telemetry/tracing/tracing.js';
 import { BUILTIN_KINDS } from './kinds/builtin-kinds.js';
 import type { StepKind } from './kinds/step-kind.js';
+import { type ForkOptions, type ForkResult, forkRun } from './replay/fork-run.js';
+import type { ReplayReport } from './replay/replay-report.js';
+import { type ReplayOptions, replayRun } from './replay/replay-run.js';
 import { toNewVersion } from './versions.js';
 import { type ExecutableVersion, type VersionResolver, Worker, type WorkerOptions } from './worker.js';
 
@@ -56,6 +62,10 @@ export interface BatonOptions {
   functions?: Record<string, RegisteredFunction>;
   /** Extra step kinds (plugins). */
   kinds?: StepKind[];
+  /** Trace runs: workers record attempt spans, this process the spans of the runs it finishes. @defaultValue off */
+  tracing?: Tracing;
+  /** Log step attempts as JSON lines (see `createLogger`). @defaultValue off */
+  logger?: Logger;
 }
 
 /** Options of {@link Baton.submit}. */
@@ -70,6 +80,10 @@ export interface SubmitOptions {
   timeoutMs?: number;
   /** At most `limit` tasks of runs sharing `key` at once, across all workers (see {@link NewRun}). */
   concurrency?: { key: string; limit: number };
+  /** Steps that start as succeeded with given outputs, not executed: what {@link Baton.fork} uses. */
+  seed?: RunSeed;
+  /** Join an existing trace (a delegation joins its parent's). @defaultValue a new trace id */
+  traceId?: string;
 }
 
 /** The engine. */
@@ -81,6 +95,8 @@ export class Baton implements VersionResolver {
   /** Compiled spec versions, by version id. */
   private readonly compiled = new Map<string, ExecutableVersion>();
   private readonly workers: Worker[] = [];
+  private telemetry: Pick<WorkerOptions, 'tracing' | 'logger'> = {};
+  private unwatch: (() => void) | undefined;
 
   private constructor(readonly store: Store) {}
 
@@ -105,6 +121,9 @@ export class Baton implements VersionResolver {
     const baton = new Baton(store);
     for (const kind of [...BUILTIN_KINDS, ...(options.kinds ?? [])]) baton.kinds.set(kind.kind, kind);
     for (const [name, fn] of Object.entries(options.functions ?? {})) baton.defineFunction(name, fn);
+    if (options.tracing) baton.telemetry.tracing = options.tracing;
+    if (options.logger) baton.telemetry.logger = options.logger;
+    baton.unwatch = options.tracing?.watch(store);
     return baton;
   }
 
@@ -233,6 +252,8 @@ export class Baton implements VersionResolver {
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
         ...(options.tags === undefined ? {} : { tags: options.tags }),
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+        ...(options.seed === undefined ? {} : { seed: options.seed }),
+        ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
         ...(timeoutMs === undefined ? {} : { deadlineAt: Date.now() + timeoutMs }),
         ...(worker && granted > 0
           ? { dispatchTo: { workerId: worker.id, limit: granted, leaseMs: worker.lease } }
@@ -366,6 +387,32 @@ export class Baton implements VersionResolver {
     return diffVersions(a, b);
   }
 
+  /**
+   * Re-executes a past run with the code of `options.version` (default: its own) against what it
+   * recorded, and reports each step as `same`, `diverged`, `new` or `missing`. No model is called,
+   * no effect runs, nothing is written (see `runtime/replay`).
+   * @example
+   * const report = await baton.replay(runId, { version: 'triage@3' });
+   */
+  replay(runId: string, options: ReplayOptions = {}): Promise<ReplayReport> {
+    return replayRun(
+      { store: this.store, resolve: (id) => this.resolve(id), kinds: this.kinds },
+      runId,
+      options,
+    );
+  }
+
+  /**
+   * Starts a new run from step `options.fromStep` of a past run: the steps before it keep their
+   * recorded outputs (never executed again), the rest run live. Refuses with `FORK_EFFECTS_REFUSED`
+   * when effect steps would run, unless `allowEffects` is set. Tagged `forked-from:<run>@<step>`.
+   * @example
+   * const { run } = await baton.fork(runId, { fromStep: 'draft', version: 'triage@3' });
+   */
+  fork(runId: string, options: ForkOptions): Promise<ForkResult> {
+    return forkRun({ store: this.store, submit: (w, input, o) => this.submit(w, input, o) }, runId, options);
+  }
+
   /** Deletes runs that finished before `before` (ms since epoch), with their history. */
   prune(before: number): Promise<PruneResult> {
     return this.store.prune(before);
@@ -373,7 +420,7 @@ export class Baton implements VersionResolver {
 
   /** Starts a worker in this process. */
   worker(options: WorkerOptions = {}): Worker {
-    const worker = new Worker(this.store, this, this.kinds, options).start();
+    const worker = new Worker(this.store, this, this.kinds, { ...this.telemetry, ...options }).start();
     this.workers.push(worker);
     return worker;
   }
@@ -419,6 +466,9 @@ export class Baton implements VersionResolver {
   /** Stops this process's workers and closes the store. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.stop()));
+    this.unwatch?.();
+    // Run spans being recorded read the store: they finish before it closes.
+    await this.telemetry.tracing?.flush().catch(() => undefined);
     await this.store.close();
   }
 }

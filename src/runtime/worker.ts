@@ -17,6 +17,9 @@ import { BatonError, NonRetryableError, toErrorInfo } from '../core/errors.js';
 import { sinkStepIds } from '../core/graph.js';
 import type { ClaimedTask, StepOutcome, StepStatus } from '../core/types.js';
 import type { Store } from '../store/port.js';
+import type { Logger } from '../telemetry/logs.js';
+import { type StepObserver, stepObserver } from '../telemetry/step-observer.js';
+import type { Tracing } from '../telemetry/tracing/tracing.js';
 import { faultPoint } from './faults.js';
 import type { KindEnvironment, StepKind } from './kinds/step-kind.js';
 
@@ -55,6 +58,10 @@ export interface WorkerOptions {
   releaseDelayMs?: number;
   /** Called on unexpected errors of the loops (store down, say); the worker keeps going. */
   onError?: (error: unknown) => void;
+  /** A span per step attempt, parented to its run's span (see `createTracing`). @defaultValue off */
+  tracing?: Tracing;
+  /** Log lines per step attempt (started, finished, failed) with its ids. @defaultValue off */
+  logger?: Logger;
 }
 
 interface InFlight {
@@ -83,6 +90,7 @@ export class Worker {
   private unsubscribe: (() => void) | undefined;
   private idle: (() => void) | undefined;
   private readonly env: KindEnvironment;
+  private readonly observe: StepObserver | undefined;
 
   constructor(
     private readonly store: Store,
@@ -96,6 +104,7 @@ export class Worker {
     this.heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseMs / 3));
     this.ownPollMs = options.pollMs;
     this.env = { now: () => Date.now(), childDefinition: (w, v) => versions.childDefinition(w, v) };
+    this.observe = stepObserver(options);
   }
 
   /** Tasks running now. */
@@ -293,7 +302,9 @@ export class Worker {
   private async runTask(task: ClaimedTask, abort: AbortController): Promise<void> {
     let outcome: StepOutcome;
     try {
-      outcome = await this.execute(task, abort.signal);
+      outcome = await (this.observe
+        ? this.observe(task, () => this.execute(task, abort.signal))
+        : this.execute(task, abort.signal));
     } catch (error) {
       if (error instanceof CannotRunHere) {
         // Not the run's fault: give the task back for a worker that has the code (a rolling deploy).

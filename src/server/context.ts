@@ -6,6 +6,9 @@
  */
 import type { Gateway } from '../gateway/gateway.js';
 import type { Baton } from '../runtime/baton.js';
+import type { AlertRule } from '../telemetry/alerts/rules.js';
+import type { AlertStateStore } from '../telemetry/alerts/state-port.js';
+import type { BatonMetrics } from '../telemetry/metrics/index.js';
 import type { ControlStore, Role } from './control/port.js';
 
 /** Who is calling: the API key that authenticated the request. */
@@ -36,4 +39,8 @@ export interface ServerContext {
   /** Epoch milliseconds; injectable for tests. */
   now: () => number;
   triggers: EventTriggers;
+  /** Served at `GET /metrics` when present; with a `token`, scrapers must send it as a bearer token. */
+  metrics?: { exporter: BatonMetrics; token?: string };
+  /** The alert rules and their state, when alerts are configured (`GET /v1/alerts` lists them). */
+  alerts?: { rules: readonly AlertRule[]; state: AlertStateStore };
 }

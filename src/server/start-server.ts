@@ -8,6 +8,8 @@ import { serve } from '@hono/node-server';
 import { BatonError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Baton } from '../runtime/baton.js';
+import { type AlertServiceOptions, startAlertService } from '../telemetry/alerts/alert-service.js';
+import { createMetrics, type MetricsOptions } from '../telemetry/metrics/index.js';
 import { type ApiAppOptions, createApiApp } from './app/index.js';
 import type { ServerContext } from './context.js';
 import type { ControlStore, CreatedApiKey } from './control/port.js';
@@ -29,6 +31,17 @@ export interface StartServerOptions {
   now?: () => number;
   /** Body size and rate limits of the HTTP app. */
   api?: ApiAppOptions;
+  /**
+   * `GET /metrics`, read from the stores at each scrape; `false` turns it off. With a `token` (by
+   * default `$BATON_METRICS_TOKEN`), scrapers must send it as a bearer token.
+   * @defaultValue on, unauthenticated unless BATON_METRICS_TOKEN is set
+   */
+  metrics?: false | ({ token?: string } & Omit<MetricsOptions, 'baton' | 'gateway'>);
+  /**
+   * Alert rules, listed at `GET /v1/alerts` and evaluated in this process unless `services` is false;
+   * the caller owns `state`.
+   */
+  alerts?: AlertServiceOptions;
 }
 
 /** A server that is listening. */
@@ -56,6 +69,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     triggers: { fire: async () => [] },
   };
   context.triggers = createEventTriggers(context);
+  if (options.metrics !== false) {
+    const { token = process.env.BATON_METRICS_TOKEN, ...settings } = options.metrics ?? {};
+    const exporter = createMetrics({
+      baton: options.baton,
+      ...(options.gateway ? { gateway: options.gateway } : {}),
+      ...settings,
+    });
+    context.metrics = { exporter, ...(token ? { token } : {}) };
+  }
+  if (options.alerts) context.alerts = { rules: options.alerts.rules, state: options.alerts.state };
   const app = createApiApp(context, options.api);
   const server = serve({ fetch: app.fetch, port, hostname });
   await new Promise<void>((resolve, reject) => {
@@ -68,6 +91,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         }),
       ),
     );
+  }).catch(async (err: unknown) => {
+    await context.metrics?.exporter.close();
+    throw err;
   });
   const services =
     options.services === false
@@ -76,6 +102,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           context,
           options.services === true || options.services === undefined ? {} : options.services,
         );
+  // Alerts are a background service too: `services: false` (`--no-services`) leaves them to another server.
+  const alerts =
+    options.alerts && options.services !== false
+      ? startAlertService(context, { now: context.now, ...options.alerts })
+      : undefined;
   const address = server.address() as AddressInfo;
   return {
     url: `http://${hostname}:${address.port}`,
@@ -83,7 +114,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     context,
     async close() {
       await services?.stop();
+      await alerts?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await context.metrics?.exporter.close();
     },
   };
 }

@@ -205,6 +205,52 @@ export function storeConformance(
       expect(steps.every((s) => s.status === 'succeeded')).toBe(true);
     });
 
+    test('creates a run with seeded steps: succeeded with their outputs, never executed, history says where from', async () => {
+      const store = await open();
+      await register(
+        store,
+        graph('wf', [
+          node('a'),
+          node('b', ['a']),
+          node('c', ['b']),
+          node('x'),
+          node('y', ['x']),
+          node('z', ['y']),
+        ]),
+      );
+      const { run } = await store.createRun({
+        workflow: 'wf',
+        input: null,
+        seed: { fromRun: 'run-old', outputs: { a: { v: 1 }, x: 'kept', ghost: 1 }, skipped: ['y'] },
+      });
+      const ran: string[] = [];
+      await drain(store, (t) => {
+        ran.push(t.stepId);
+        return ok({ from: t.stepId, a: t.steps.a?.output });
+      });
+      expect(ran).toEqual(['b', 'c']);
+      const steps = new Map((await store.getSteps(run.id)).map((s) => [s.stepId, s]));
+      expect(steps.get('a')).toMatchObject({ status: 'succeeded', output: { v: 1 } });
+      expect(steps.get('x')).toMatchObject({ status: 'succeeded', output: 'kept' });
+      expect(steps.get('b')?.output).toEqual({ from: 'b', a: { v: 1 } });
+      const reused = (await store.getHistory(run.id)).filter((e) => e.type === 'step-reused');
+      expect(reused.map((e) => [e.stepId, e.data])).toEqual([
+        ['a', { fromRun: 'run-old' }],
+        ['x', { fromRun: 'run-old' }],
+        ['y', { fromRun: 'run-old', skipped: true }],
+      ]);
+      expect(steps.get('y')?.status).toBe('skipped');
+      expect(steps.get('z')?.status).toBe('skipped');
+      expect((await store.getRun(run.id))?.status).toBe('succeeded');
+      const all = await store.createRun({
+        workflow: 'wf',
+        input: null,
+        seed: { fromRun: 'run-old', outputs: { a: 1, b: 2, c: 3, x: 4, y: 5, z: 6 } },
+      });
+      expect(all.run.status).toBe('succeeded');
+      expect(all.run.output).toEqual({ c: 3, z: 6 });
+    });
+
     test('leases successors to the completing worker when asked (dispatch)', async () => {
       const store = await open();
       await register(store, graph('wf', [node('a'), node('b', ['a'])]));

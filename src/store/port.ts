@@ -7,6 +7,8 @@
  * `store/conformance.ts`.
  * @module
  */
+
+import type { RunSeed } from '../core/commands.js';
 import type {
   ApprovalDecision,
   ApprovalRequest,
@@ -54,6 +56,8 @@ export interface NewRun {
   concurrency?: { key: string; limit: number };
   /** Lease the run's first tasks to this worker in the same transaction (a submit in the worker's process). */
   dispatchTo?: { workerId: string; limit: number; leaseMs: number };
+  /** Steps that start as succeeded with these outputs, not executed (a fork): see {@link RunSeed}. */
+  seed?: RunSeed;
 }
 
 /** Filters for {@link Store.listRuns}. */

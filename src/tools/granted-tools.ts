@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import { createMasker, type Detector } from '../gateway/pii/index.js';
 import type { ToolDefinition } from '../gateway/types.js';
+import { traceToolCall } from '../telemetry/tracing/call-spans.js';
 import type { ToolAuditRecord, ToolAuditSink } from './audit.js';
 import { capContent, cutUtf8 } from './result-cap.js';
 import type { Tool, ToolRetryPolicy } from './tool.js';
@@ -107,10 +108,18 @@ export class GrantedTools {
    * breaker and tool failures all come back as `ok: false` for the model. Throws only if the audit
    * sink does.
    */
-  async call(
+  call(
     name: string,
     rawArguments: string | object,
     context: ToolCallRequestContext = {},
+  ): Promise<ToolOutcome> {
+    return traceToolCall(name, context.callId, rawArguments, () => this.#call(name, rawArguments, context));
+  }
+
+  async #call(
+    name: string,
+    rawArguments: string | object,
+    context: ToolCallRequestContext,
   ): Promise<ToolOutcome> {
     const { now, clock } = this.#settings;
     const at = clock();

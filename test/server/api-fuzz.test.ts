@@ -38,6 +38,8 @@ const VALID_BODIES: Partial<Record<OperationId, Record<string, unknown>[]>> = {
     { workflow: 'payout', input: { amount: 1 } },
   ],
   'runs.cancel': [{ reason: 'fuzz' }],
+  'runs.replay': [{ version: 1 }, { version: 'payout@1' }],
+  'runs.fork': [{ fromStep: 'review', input: { amount: 3 }, version: 1, allowEffects: false }],
   'events.publish': [{ key: 'fuzz', payload: { a: 1 } }],
   'approvals.decide': [{ decision: 'approve', comment: 'ok', data: { amount: 2 } }, { decision: 'reject' }],
   'approvals.reassign': [{ assignee: 'ann', role: 'finance', comment: 'over to you' }],

@@ -40,6 +40,8 @@ const GLOBAL: readonly OperationId[] = [
 const WRITE_BODIES: Partial<Record<OperationId, Record<string, unknown> | null>> = {
   'runs.cancel': { reason: 'by beta' },
   'runs.rerun': null,
+  'runs.replay': null,
+  'runs.fork': { fromStep: 'review' },
   'approvals.decide': { decision: 'approve', comment: 'by beta' },
   'approvals.reassign': { assignee: 'mallory' },
   'triggers.update': { enabled: false, input: { by: 'beta' } },

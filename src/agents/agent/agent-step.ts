@@ -13,12 +13,14 @@ import type { Run } from '../../core/types.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { ChatMessage, ChatRequest } from '../../gateway/types.js';
 import type { StepKind } from '../../runtime/kinds/step-kind.js';
+import { childRunTrace, traceAgent } from '../../telemetry/tracing/call-spans.js';
 import type { ToolRegistry } from '../../tools/tool-registry.js';
 import type { PromptLibrary } from '../prompts/index.js';
 import { toChatRequest } from '../prompts/index.js';
+import { requestFingerprint } from '../request-fingerprint.js';
 import { runForGateway } from '../run-budget.js';
 import type { AgentStore, JournalEntry } from '../state/port.js';
-import { type Delegate, type DelegationResult, runAgentLoop } from './agent-loop.js';
+import { type Delegate, type DelegationResult, type LoopRequest, runAgentLoop } from './agent-loop.js';
 import { AgentMemory } from './agent-memory.js';
 import { addUsage, type CallUsage, NO_USAGE } from './bounds.js';
 import { builtinDefinitions, builtinNames } from './builtin-tools.js';
@@ -28,6 +30,7 @@ import {
   agentWorkflowName,
   type ResolvedAgent,
 } from './define-agent.js';
+import { replayAgentStore } from './replay-agent-store.js';
 import { StepJournal } from './step-journal.js';
 
 /** What an `agent` step runs. */
@@ -74,7 +77,7 @@ export interface AgentRuns {
   submit(
     workflow: string,
     input: unknown,
-    options: { idempotencyKey?: string; tenant?: string; tags?: string[] },
+    options: { idempotencyKey?: string; tenant?: string; tags?: string[]; traceId?: string },
   ): Promise<Run>;
   waitForRun(runId: string, options?: { timeoutMs?: number }): Promise<Run>;
   /** With `cancel`, a delegation whose parent run ended (cancelled, failed) is cancelled too. */
@@ -84,7 +87,8 @@ export interface AgentRuns {
 
 /** What the `agent` kind needs. */
 export interface AgentKindOptions {
-  gateway: Gateway;
+  /** The gateway (a replay passes its recording instead: only `forRun` is used). */
+  gateway: Pick<Gateway, 'forRun'>;
   store: AgentStore;
   agents: AgentRegistry;
   /** The tool hub; agents are granted tools from it. */
@@ -102,6 +106,16 @@ export function agentKind(options: AgentKindOptions): StepKind {
   const now = options.now ?? Date.now;
   return {
     kind: 'agent',
+    // Replayed from its journal: no tool and no delegation reachable, nothing written.
+    replay: (sources) => {
+      const { tools: _tools, runs: _runs, ...rest } = options;
+      return agentKind({
+        ...rest,
+        gateway: sources.models([]),
+        store: replayAgentStore(options.store, sources.now),
+        now: sources.now,
+      });
+    },
     async execute(step, ctx) {
       const config = (step.config as AgentStepConfig).options;
       const registered = options.agents.get(config.agent);
@@ -115,7 +129,7 @@ export function agentKind(options: AgentKindOptions): StepKind {
         options.gateway.forRun(runForGateway(ctx.run, undefined), { signal });
       const memoryModel = agentDef.memory?.embeddingModel;
       const scope = config.memoryScope ? await config.memoryScope(ctx) : undefined;
-      const result = await runAgentLoop({
+      const result = await tracedLoop({
         agent: agentDef,
         stepId: step.id,
         runId: ctx.run.id,
@@ -157,9 +171,19 @@ export function agentKind(options: AgentKindOptions): StepKind {
         now,
         maxResultBytes: granted?.maxResultBytes ?? 16_384,
       });
-      return { type: 'succeeded', output: result.output };
+      const request = { messages: start.messages, base: start.base, tools: agentDef.tools };
+      const provenance = {
+        request: requestFingerprint(request),
+        ...(start.base.metadata?.['baton.prompt'] ? { prompt: start.base.metadata['baton.prompt'] } : {}),
+      };
+      return { type: 'succeeded', output: result.output, provenance };
     },
   };
+}
+
+/** The loop in its `invoke_agent` span when the step is traced. */
+function tracedLoop(req: LoopRequest) {
+  return traceAgent(req.agent.name, () => runAgentLoop(req));
 }
 
 /** The workflow `agent.<name>` that runs one agent alone: what a delegation starts as a child run. */
@@ -208,10 +232,16 @@ function delegator(options: AgentKindOptions, runs: AgentRuns, parent: StepConte
       return refusedDelegation(name, 'the delegating agent has no budget left');
     }
     // The idempotency key makes a replayed delegation find the child run it started before.
+    const trace = childRunTrace(parent);
     const child = await runs.submit(
       agentWorkflowName(name),
       { task, budget },
-      { idempotencyKey: key, tenant: parent.tenant, tags: [`parent-run:${parent.id}`] },
+      {
+        idempotencyKey: key,
+        tenant: parent.tenant,
+        tags: [`parent-run:${parent.id}`, ...(trace.tags ?? [])],
+        ...(trace.traceId ? { traceId: trace.traceId } : {}),
+      },
     );
     let finished: Run;
     try {

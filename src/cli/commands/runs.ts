@@ -1,5 +1,5 @@
 /**
- * `baton runs list|show|cancel|prune`: look at runs and manage them.
+ * `baton runs list|show|cancel|prune|replay|fork`: look at runs and manage them.
  * @module
  */
 import { Command } from 'commander';
@@ -19,6 +19,7 @@ import {
   statusText,
   table,
 } from '../format.js';
+import { addReplayCommands } from './replay.js';
 import { defaultDecider } from './shared.js';
 
 /** Retention used by `runs prune` when neither `--older-than` nor the config's `retention` is given. */
@@ -122,6 +123,7 @@ export function runsCommand(): Command {
       });
     });
 
+  addReplayCommands(runs);
   return runs;
 }
 

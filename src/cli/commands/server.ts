@@ -8,9 +8,10 @@ import { parseDuration } from '../../core/duration.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { Baton } from '../../runtime/baton.js';
 import { ensureFirstAdminKey, type RunningServer, startServer } from '../../server/start-server.js';
+import { openAlerts } from '../alerts-session.js';
 import { parseIntArg } from '../args.js';
 import { openControl } from '../control-session.js';
-import { type EngineSession, type GlobalOptions, withEngine } from '../engine.js';
+import { type EngineSession, type GlobalOptions, withServingEngine } from '../engine.js';
 import { processOutput } from '../format.js';
 import { openGateway } from '../gateway-session.js';
 import { DEFAULT_RETENTION } from './runs.js';
@@ -61,12 +62,14 @@ async function serve(
 ): Promise<void> {
   const out = processOutput(globals.json === true);
   const port = parseIntArg(opts.port ?? process.env.BATON_PORT ?? '3000', '--port', 0);
-  await withEngine(globals, out, async (session) => {
+  await withServingEngine(globals, out, async (session) => {
     const control = await openControl(globals);
     let ownGateway: Awaited<ReturnType<typeof openGateway>> | undefined;
     let server: RunningServer | undefined;
+    let alerts: Awaited<ReturnType<typeof openAlerts>>;
     try {
-      if (!session.gateway) ownGateway = await openGateway(globals);
+      alerts = await openAlerts(globals, session.loaded, withWorker);
+      if (!session.gateway) ownGateway = await openGateway(globals, undefined, session.tracing);
       const gateway = (session.gateway ?? ownGateway?.gateway) as Gateway;
       const first = await ensureFirstAdminKey(control);
       server = await startServer({
@@ -76,6 +79,11 @@ async function serve(
         port,
         hostname: opts.host,
         services: opts.services,
+        ...(alerts
+          ? {
+              alerts: { ...alerts.options, baseUrl: alerts.options.baseUrl ?? `http://${opts.host}:${port}` },
+            }
+          : {}),
       });
       const worker = withWorker ? startWorker(session, out) : undefined;
       report(out, server, first, session, withWorker);
@@ -85,6 +93,7 @@ async function serve(
       await worker?.stop();
     } finally {
       await server?.close();
+      await alerts?.state.close();
       await control.close();
       if (ownGateway) {
         await ownGateway.gateway.close();

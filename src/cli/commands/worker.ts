@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { parseDurationArg, parseIntArg } from '../args.js';
-import { type GlobalOptions, withEngine } from '../engine.js';
+import { type GlobalOptions, withServingEngine } from '../engine.js';
 import { humanDuration, processOutput } from '../format.js';
 import { DEFAULT_RETENTION } from './runs.js';
 
@@ -21,7 +21,7 @@ export function workerCommand(): Command {
       const concurrency =
         opts.concurrency === undefined ? undefined : parseIntArg(opts.concurrency, '--concurrency', 1);
       const leaseMs = opts.lease === undefined ? undefined : parseDurationArg(opts.lease, '--lease');
-      await withEngine(globals, out, async ({ baton, loaded, storeLabel }) => {
+      await withServingEngine(globals, out, async ({ baton, loaded, storeLabel }) => {
         const settings = loaded.config.worker ?? {};
         const options = {
           concurrency: concurrency ?? settings.concurrency ?? 50,

@@ -11,6 +11,7 @@
  */
 import { describe, expect } from 'vitest';
 import { adapterHarness } from '../../testing/adapter-conformance.js';
+import { aggregateCases } from './conformance-aggregates.js';
 import {
   type ConformanceHarness,
   HOUR,
@@ -167,6 +168,7 @@ export function ledgerConformance(
 
     spendCases(harness);
     requestLogCases(harness);
+    aggregateCases(harness);
 
     describe('lifecycle', () => {
       test('what one ledger wrote, the next one opened on the same storage reads', async () => {

@@ -238,6 +238,7 @@ export interface RequestRow {
   fallbacks: number;
   request: string | null;
   response: string | null;
+  step_id: string | null;
 }
 
 /** The log entry of a row; absent optional fields stay absent. */
@@ -268,6 +269,7 @@ export function toRequestEntry(row: RequestRow): RequestLogEntry {
     fallbacks: Number(row.fallbacks),
     ...optional('request', row.request),
     ...optional('response', row.response),
+    ...optional('stepId', row.step_id),
   } as RequestLogEntry;
 }
 
@@ -343,6 +345,7 @@ export const REQUEST_COLUMNS = [
   'fallbacks',
   'request',
   'response',
+  'step_id',
 ] as const;
 
 /** The values of an entry's row, in {@link REQUEST_COLUMNS} order; absent fields are null. */
@@ -371,6 +374,7 @@ export function requestValues(e: RequestLogEntry): (string | number | boolean | 
     e.fallbacks,
     e.request ?? null,
     e.response ?? null,
+    e.stepId ?? null,
   ];
 }
 

@@ -101,6 +101,8 @@ export interface RequestLogEntry {
   tenant: string;
   keyId?: string;
   runId?: string;
+  /** The workflow step that made the call (the request metadata `baton.step`), when one did. */
+  stepId?: string;
   /** The model alias the caller asked for. */
   route: string;
   /** The target that answered (`provider/model`), when one did. */
@@ -147,6 +149,35 @@ export interface RequestPage {
   nextCursor?: string;
 }
 
+/** A span of the request log: entries with `since <= at < until`, optionally of one tenant. */
+export interface UsageWindow {
+  since: number;
+  until: number;
+  tenant?: string;
+}
+
+/** What the calls of one run (and one of its steps) used within a {@link UsageWindow}. */
+export interface RunStepUsage {
+  runId: string;
+  /** Absent for calls logged without a step. */
+  stepId?: string;
+  calls: number;
+  /** Calls whose status is `error`. */
+  errors: number;
+  /** Input plus output tokens. */
+  tokens: number;
+  costUsd: number;
+}
+
+/** How one tenant's calls to one model alias ended within a {@link UsageWindow}. */
+export interface RouteOutcomes {
+  tenant: string;
+  route: string;
+  calls: number;
+  /** Calls whose status is `error` (cancelled calls count as calls, not as errors). */
+  errors: number;
+}
+
 /** Options every adapter takes. */
 export interface LedgerOptions {
   /** The clock: creation and revocation times, expiry checks. @defaultValue Date.now */
@@ -191,6 +222,13 @@ export interface GatewayLedger {
    * `total` budgets sum every day bucket ever recorded.
    */
   pruneRequests(before: number): Promise<number>;
+  /**
+   * The request log summed per run and step over a window (entries without a run are left out),
+   * in one aggregate query: what the cost model and the cost alerts read.
+   */
+  runUsage(window: UsageWindow): Promise<RunStepUsage[]>;
+  /** Calls and errors per tenant and model alias over a window, in one aggregate query (the error-rate alert). */
+  routeOutcomes(window: UsageWindow): Promise<RouteOutcomes[]>;
   /** Releases the ledger's connections. Safe twice. */
   close(): Promise<void>;
 }

@@ -45,11 +45,22 @@ import type {
   RequestFilter,
   RequestLogEntry,
   RequestPage,
+  RouteOutcomes,
+  RunStepUsage,
   SpendEntry,
   SpendScope,
+  UsageWindow,
   VirtualKey,
 } from './port.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+import {
+  type RouteOutcomesRow,
+  type RunUsageRow,
+  routeOutcomesQuery,
+  runUsageQuery,
+  toRouteOutcomes,
+  toRunStepUsage,
+} from './usage-rows.js';
 
 /** The subset of a `pg` client the ledger uses. */
 export type LedgerPgQueryable = PgQueryRunner;
@@ -94,6 +105,7 @@ const REQUEST_TYPES: Record<(typeof REQUEST_COLUMNS)[number], string> = {
   fallbacks: 'integer',
   request: 'text',
   response: 'text',
+  step_id: 'text',
 };
 
 /** The ledger's pool, migrated in `gateway_migrations`, and the error a lost connection becomes. */
@@ -274,6 +286,16 @@ class PostgresLedger implements GatewayLedger {
       deleted += changes;
       if (changes < PRUNE_BATCH) return deleted;
     }
+  }
+
+  async runUsage(window: UsageWindow): Promise<RunStepUsage[]> {
+    const { text, values } = runUsageQuery(this.requests, window, (n) => `$${n}`);
+    return (await this.sql.query<RunUsageRow>(text, values)).map(toRunStepUsage);
+  }
+
+  async routeOutcomes(window: UsageWindow): Promise<RouteOutcomes[]> {
+    const { text, values } = routeOutcomesQuery(this.requests, window, (n) => `$${n}`);
+    return (await this.sql.query<RouteOutcomesRow>(text, values)).map(toRouteOutcomes);
   }
 
   async close(): Promise<void> {

@@ -63,5 +63,10 @@ CREATE INDEX gateway_requests_key ON gateway_requests (key_id, at, id) WHERE key
 CREATE INDEX gateway_requests_run ON gateway_requests (run_id, at, id) WHERE run_id IS NOT NULL;
 `;
 
+/** 0002: the step that made a call, for the cost model's per-step figures. */
+const m0002 = /* sql */ `
+ALTER TABLE gateway_requests ADD COLUMN step_id text;
+`;
+
 /** The Postgres ledger's migrations, in order. */
-export const POSTGRES_MIGRATIONS: readonly string[] = [m0001];
+export const POSTGRES_MIGRATIONS: readonly string[] = [m0001, m0002];

@@ -36,11 +36,22 @@ import type {
   RequestFilter,
   RequestLogEntry,
   RequestPage,
+  RouteOutcomes,
+  RunStepUsage,
   SpendEntry,
   SpendScope,
+  UsageWindow,
   VirtualKey,
 } from './port.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import {
+  type RouteOutcomesRow,
+  type RunUsageRow,
+  routeOutcomesQuery,
+  runUsageQuery,
+  toRouteOutcomes,
+  toRunStepUsage,
+} from './usage-rows.js';
 
 /** Options of the SQLite ledger. */
 export interface SqliteLedgerOptions extends LedgerOptions, SqliteFile {
@@ -228,6 +239,18 @@ class SqliteLedger implements GatewayLedger {
       // better-sqlite3 is synchronous: give calls waiting on the event loop a turn between batches.
       await nextTurn();
     }
+  }
+
+  async runUsage(window: UsageWindow): Promise<RunStepUsage[]> {
+    const db = this.open();
+    const { text, values } = runUsageQuery('gateway_requests', window, () => '?');
+    return (db.prepare(text).all(...values) as RunUsageRow[]).map(toRunStepUsage);
+  }
+
+  async routeOutcomes(window: UsageWindow): Promise<RouteOutcomes[]> {
+    const db = this.open();
+    const { text, values } = routeOutcomesQuery('gateway_requests', window, () => '?');
+    return (db.prepare(text).all(...values) as RouteOutcomesRow[]).map(toRouteOutcomes);
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@
  * @module
  */
 import { Pool } from 'undici';
+import { withTraceparent } from '../../telemetry/context-keys.js';
 import { ProviderError, providerErrorFromException, providerErrorFromStatus } from '../errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse } from '../types.js';
 import type { Provider, ProviderCall } from './provider.js';
@@ -65,7 +66,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
       response = (await pool.request({
         path: pathFor(endpoint, call.model),
         method: 'POST',
-        headers,
+        headers: withTraceparent(headers),
         body: JSON.stringify(body),
         signal: call.signal,
       })) as unknown as UpstreamResponse;

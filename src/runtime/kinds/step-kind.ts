@@ -1,5 +1,19 @@
 import type { ItemContext, StepContext, StepDefinition, WorkflowDefinition } from '../../core/definition.js';
 import type { StepNode, StepOutcome } from '../../core/types.js';
+import type { Gateway } from '../../gateway/gateway.js';
+
+/** What a replay hands a kind instead of the live world (see `runtime/replay`). */
+export interface ReplaySources {
+  /** What the step returned in the recorded run. */
+  recordedOutput: unknown;
+  /**
+   * A stand-in for the gateway that answers the step's model calls with `answers` in order (texts
+   * the recorded run got), then refuses with `REPLAY_NO_RECORDING`. It never calls a model.
+   */
+  models(answers: readonly string[]): Pick<Gateway, 'forRun'>;
+  /** The replay's clock: when the recorded step started, so recorded time bounds hold as they did. */
+  now: () => number;
+}
 
 /** What a kind may ask of the engine while it runs. */
 export interface KindEnvironment {
@@ -21,4 +35,10 @@ export interface StepKind {
   execute(step: StepDefinition, ctx: StepContext, env: KindEnvironment): Promise<StepOutcome>;
   /** Runs one item of a fanned-out step. */
   executeItem?(step: StepDefinition, item: unknown, ctx: ItemContext, env: KindEnvironment): Promise<unknown>;
+  /**
+   * This kind bound to a replay's sources: model calls answered from the recording, no tool or
+   * effect called, nothing written. Kinds without it are not executed by a replay, which takes their
+   * recorded outcome instead (or runs them as pure functions: `fn`, `branch`, `map` without effects).
+   */
+  replay?(sources: ReplaySources): StepKind;
 }

@@ -31,6 +31,9 @@ export const ACCESS = {
   'runs.get': READ,
   'runs.cancel': RUN,
   'runs.rerun': RUN,
+  // A replay executes the version's code (never a model or an effect): not for read-only roles.
+  'runs.replay': RUN,
+  'runs.fork': RUN,
   'runs.history': READ,
   'runs.stream': READ,
   'events.publish': RUN,
@@ -55,6 +58,8 @@ export const ACCESS = {
   'keys.create': ADMIN,
   'keys.revoke': ADMIN,
   'audit.list': ADMIN,
+  'costs.get': READ,
+  'alerts.list': READ,
 } as const satisfies Record<string, readonly Role[]>;
 
 /** The id of an authenticated API operation. */

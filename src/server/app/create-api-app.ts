@@ -13,11 +13,15 @@ import type { ServerContext } from '../context.js';
 import { authenticate, type RateLimit, rateLimit } from './auth.js';
 import type { ApiEnv } from './env.js';
 import { type ErrorLogger, errorResponse, logToStderr, toErrorResponse, validationHook } from './errors.js';
+import { alertRoutes } from './routes/alerts.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit-log.js';
+import { costRoutes } from './routes/costs.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { replayRoutes } from './routes/replay.js';
 import { runStreamRoute } from './routes/run-stream.js';
 import { runRoutes } from './routes/runs.js';
 import { triggerRoutes } from './routes/triggers.js';
@@ -86,6 +90,7 @@ export function createApiApp(ctx: ServerContext, options: ApiAppOptions = {}): O
   healthRoutes(app, ctx);
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
+  replayRoutes(app, ctx);
   runStreamRoute(
     app,
     ctx,
@@ -101,6 +106,9 @@ export function createApiApp(ctx: ServerContext, options: ApiAppOptions = {}): O
   webhookRoutes(app, ctx);
   keyRoutes(app, ctx);
   auditRoutes(app, ctx);
+  metricsRoutes(app, ctx);
+  costRoutes(app, ctx);
+  alertRoutes(app, ctx);
 
   // After ours, so that our /healthz answers rather than the gateway's.
   if (ctx.gateway) app.route('/', createGatewayApp(ctx.gateway));

@@ -189,6 +189,10 @@ export const PG_MIGRATE_LOCK_CLASSES = {
   control: 0x62617463,
   /** "batg": the gateway ledger. */
   gateway: 0x62617467,
+  /** "batt": the span store. */
+  telemetry: 0x62617474,
+  /** "batl": the alert state. */
+  alerts: 0x6261746c,
 } as const;
 
 /** A Postgres adapter's name and migrations, from which {@link pgAdapterConnection} words its errors. */

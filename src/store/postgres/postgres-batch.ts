@@ -271,6 +271,7 @@ export class GroupCommit {
           ...(request.deadlineAt === undefined ? {} : { deadlineAt: request.deadlineAt }),
           ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
           ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
+          ...(request.seed === undefined ? {} : { seed: request.seed }),
         },
         request.dispatchTo,
       );

@@ -10,7 +10,14 @@
  * @module
  */
 
-import type { MachineContext, RunCommand, RunSnapshot, StepRecord, Transition } from '../../core/commands.js';
+import type {
+  MachineContext,
+  RunCommand,
+  RunSeed,
+  RunSnapshot,
+  StepRecord,
+  Transition,
+} from '../../core/commands.js';
 import { BatonError, type ErrorCode } from '../../core/errors.js';
 import { reduceRun } from '../../core/machine.js';
 import type { ClaimedTask, Graph, Run, RunStatus, WorkflowVersion } from '../../core/types.js';
@@ -576,6 +583,7 @@ export class PgRunTransaction {
       deadlineAt?: number;
       traceId?: string;
       concurrency?: { key: string; limit: number };
+      seed?: RunSeed;
     },
     dispatch?: DispatchTarget,
   ): Promise<{ run: Run; dispatched: ClaimedTask[] }> {
@@ -611,7 +619,7 @@ export class PgRunTransaction {
     this.remember(row, new Map());
     const dispatched = await this.apply(
       row.id,
-      { type: 'start' },
+      { type: 'start', ...(request.seed ? { seed: request.seed } : {}) },
       dispatch && !this.deps.limited(row) ? dispatch : undefined,
     );
     return { run: toRun(this.loaded.get(row.id)?.row as RunRow), dispatched };

@@ -8,6 +8,7 @@ import type {
   MachineContext,
   NewTask,
   RunCommand,
+  RunSeed,
   RunSnapshot,
   StepRecord,
   Transition,
@@ -456,6 +457,7 @@ export class SqliteRunWriter {
       deadlineAt?: number;
       traceId?: string;
       concurrency?: { key: string; limit: number };
+      seed?: RunSeed;
     },
     now: number,
     dispatch?: DispatchTarget,
@@ -481,7 +483,8 @@ export class SqliteRunWriter {
     );
     this.insertEventRaw(id, now, 'run-created', null, { versionId: request.version.id });
     const limited = this.deps.limited(this.runRow(id) as RunRow);
-    const dispatched = this.apply(id, { type: 'start' }, now, limited ? undefined : dispatch);
+    const start: RunCommand = { type: 'start', ...(request.seed ? { seed: request.seed } : {}) };
+    const dispatched = this.apply(id, start, now, limited ? undefined : dispatch);
     return { run: toRun(this.runRow(id) as RunRow), dispatched };
   }
 

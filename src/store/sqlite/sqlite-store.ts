@@ -282,6 +282,7 @@ export class SqliteStore implements Store {
           ...(request.deadlineAt === undefined ? {} : { deadlineAt: request.deadlineAt }),
           ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
           ...(request.concurrency === undefined ? {} : { concurrency: request.concurrency }),
+          ...(request.seed === undefined ? {} : { seed: request.seed }),
         },
         now,
         request.dispatchTo,

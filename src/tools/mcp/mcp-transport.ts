@@ -7,7 +7,8 @@
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { Agent, type RequestInit as UndiciRequestInit, fetch as undiciFetch } from 'undici';
+import { Agent, Headers, type RequestInit as UndiciRequestInit, fetch as undiciFetch } from 'undici';
+import { currentTraceparent } from '../../telemetry/context-keys.js';
 
 /** A server Baton starts as a child process and talks to over stdin/stdout. */
 export interface McpStdioTransportOptions {
@@ -60,12 +61,24 @@ export function createTransport(options: McpTransportOptions): OpenedTransport {
   const agent = new Agent();
   const fetchLike: FetchLike = (url, init) =>
     // The SDK is typed against the DOM's fetch, undici against its own identical web types.
-    undiciFetch(url, { ...(init as UndiciRequestInit), dispatcher: agent }) as unknown as Promise<Response>;
+    undiciFetch(url, {
+      ...withTraceparentInit(init as UndiciRequestInit),
+      dispatcher: agent,
+    }) as unknown as Promise<Response>;
   const transport = new StreamableHTTPClientTransport(new URL(options.url), {
     fetch: fetchLike,
     ...(options.headers ? { requestInit: { headers: options.headers } } : {}),
   });
   return { transport, release: () => agent.destroy() };
+}
+
+/** `init` with the current step's `traceparent` header, or `init` itself outside a traced step. */
+function withTraceparentInit(init: UndiciRequestInit | undefined): UndiciRequestInit | undefined {
+  const traceparent = currentTraceparent();
+  if (traceparent === undefined) return init;
+  const headers = new Headers(init?.headers);
+  headers.set('traceparent', traceparent);
+  return { ...init, headers };
 }
 
 /** The process id of a stdio transport's server, if it has one running. */
