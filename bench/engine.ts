@@ -4,13 +4,21 @@
  *   npm run bench                      # all scenarios, default durability (fsync on every commit)
  *   npm run bench -- --only seq,map    # some of them: seq, map, timers, takeover
  *   BATON_DURABILITY=normal npm run bench
+ *   BENCH_TELEMETRY=1 npm run bench -- --only seq   # (or trace,logs,metrics: some of them) with tracing (spans stored in SQLite), JSON logs
+ *                                                   # (info level, to a file) and a /metrics exporter
+ *                                                   # scraped every second: compare with it off
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pino from 'pino';
 import { Baton } from '../src/runtime/baton.js';
+import { createLogger } from '../src/telemetry/logs.js';
+import { createMetrics } from '../src/telemetry/metrics/index.js';
+import { openSqliteSpanStore } from '../src/telemetry/spans/index.js';
+import { createTracing } from '../src/telemetry/tracing/index.js';
 import { listFlag, percentile, print } from './common.js';
 import { holdWorkflow, mapWorkflow, napWorkflow, seq10Workflow } from './workflows.js';
 
@@ -18,13 +26,45 @@ const durability = (process.env.BATON_DURABILITY as 'full' | 'normal' | undefine
 const only = listFlag('only');
 const wants = (name: string) => only.length === 0 || only.includes(name);
 
+const telemetryParts = new Set(
+  process.env.BENCH_TELEMETRY === '1'
+    ? ['trace', 'logs', 'metrics']
+    : (process.env.BENCH_TELEMETRY ?? '').split(','),
+);
+const telemetry = telemetryParts.has('trace') || telemetryParts.has('logs') || telemetryParts.has('metrics');
+
 async function withEngine<T>(fn: (baton: Baton, dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
-  const baton = await Baton.open({ dataDir: dir, durability });
+  const spans = telemetryParts.has('trace')
+    ? await openSqliteSpanStore({ path: join(dir, process.env.BENCH_SPAN_FILE ?? 'baton.db') })
+    : undefined;
+  const tracing = spans ? createTracing({ spanStore: spans }) : undefined;
+  const logger = telemetryParts.has('logs')
+    ? createLogger({
+        level: 'info',
+        destination: pino.destination({ dest: join(dir, 'baton.log'), sync: false }),
+      })
+    : undefined;
+  const baton = await Baton.open({
+    dataDir: dir,
+    durability,
+    ...(tracing ? { tracing } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  // A Prometheus scrape every second, as an aggressive scraper would.
+  const metrics = telemetryParts.has('metrics') ? createMetrics({ baton }) : undefined;
+  const scraper = metrics
+    ? setInterval(() => void metrics.metrics().catch(() => undefined), 1000)
+    : undefined;
   try {
     return await fn(baton, dir);
   } finally {
+    clearInterval(scraper);
+    await metrics?.close();
     await baton.close();
+    await tracing?.shutdown();
+    await spans?.close();
+    logger?.flush();
     rmSync(dir, { recursive: true, force: true });
   }
 }

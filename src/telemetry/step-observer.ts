@@ -18,32 +18,34 @@ export function stepObserver(options: { tracing?: Tracing; logger?: Logger }): S
   const { tracing, logger } = options;
   if (!tracing && !logger) return undefined;
   installContextManager();
+  // Per-step lines are debug: at info, a busy worker would write two lines per step (tens of
+  // thousands a second) and lose a third of its throughput to logging. Failures are warnings.
+  const verbose = logger?.isLevelEnabled('debug') ?? false;
   return async (task, body) => {
     const started = tracing?.startAttempt(task);
-    const log = logger ? attemptLogger(logger, task, started?.span.spanContext()) : undefined;
+    const spanContext = started?.span.spanContext();
+    const log = logger && verbose ? attemptLogger(logger, task, spanContext) : undefined;
+    const failureLog = () => log ?? (logger ? attemptLogger(logger, task, spanContext) : undefined);
     let ctx = started?.ctx ?? ROOT_CONTEXT;
     if (log) ctx = ctx.setValue(LOGGER_KEY, log);
-    log?.info({ kind: task.kind, workflow: task.run.workflow }, 'step started');
+    log?.debug({ kind: task.kind, workflow: task.run.workflow }, 'step started');
     const t0 = performance.now();
     let outcome: StepOutcome;
     try {
       outcome = await context.with(ctx, body);
     } catch (error) {
       if (started) tracing?.endAttempt(started.span, undefined, error);
-      log?.warn({ err: error, duration_ms: performance.now() - t0 }, 'step failed');
+      failureLog()?.warn({ err: error, duration_ms: performance.now() - t0 }, 'step failed');
       throw error;
     }
     if (started) tracing?.endAttempt(started.span, outcome);
-    if (log) {
-      const duration_ms = performance.now() - t0;
-      if (outcome.type === 'failed') {
-        log.warn(
-          { error_code: outcome.error.code, error: outcome.error.message, duration_ms },
-          'step failed',
-        );
-      } else {
-        log.info({ outcome: outcome.type, duration_ms }, 'step finished');
-      }
+    if (outcome.type === 'failed') {
+      failureLog()?.warn(
+        { error_code: outcome.error.code, error: outcome.error.message, duration_ms: performance.now() - t0 },
+        'step failed',
+      );
+    } else {
+      log?.debug({ outcome: outcome.type, duration_ms: performance.now() - t0 }, 'step finished');
     }
     return outcome;
   };

@@ -63,7 +63,8 @@ export async function openCliTelemetry(
         poolSize: 2,
         ...(db.databaseSchema ? { schema: db.databaseSchema } : {}),
       })
-    : await openSqliteSpanStore({ path: join(db.dataDir ?? '.baton', 'baton.db') });
+    : // A file of its own: span batches then never hold the engine's write lock.
+      await openSqliteSpanStore({ path: join(db.dataDir ?? '.baton', 'telemetry.db') });
   const otlp = otlpFromEnv(env);
   const logger = createLogger({ env });
   const tracing = createTracing({

@@ -271,14 +271,14 @@ describe('the trace of a multi-agent run', () => {
       (l) => l.msg === 'step started' && l.run_id === run.id && l.step_id === 'answer',
     );
     expect(started).toMatchObject({
-      level: 'info',
+      level: 'debug',
       service: 'baton',
       trace_id: run.traceId,
       span_id: step.spanId,
       attempt: 1,
     });
     expect(logs.find((l) => l.msg === 'step finished' && l.step_id === 'answer')).toMatchObject({
-      level: 'info',
+      level: 'debug',
       outcome: 'succeeded',
       trace_id: run.traceId,
     });
