@@ -31,7 +31,6 @@ const telemetryParts = new Set(
     ? ['trace', 'logs', 'metrics']
     : (process.env.BENCH_TELEMETRY ?? '').split(','),
 );
-const telemetry = telemetryParts.has('trace') || telemetryParts.has('logs') || telemetryParts.has('metrics');
 
 async function withEngine<T>(fn: (baton: Baton, dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
