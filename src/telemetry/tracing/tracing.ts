@@ -13,6 +13,7 @@
  * ({@link Tracing.watch} on `store.onRunFinished`): exactly one process writes that commit.
  * @module
  */
+
 import {
   type Attributes,
   type Context,
@@ -42,6 +43,7 @@ import { DEFAULT_CONTENT_BYTES, maskedContent } from './content.js';
 import { installContextManager } from './context-manager.js';
 import { errorType } from './genai-attributes.js';
 import { attemptSpanId, childSpanId, DerivedIds, otelTraceId, runSpanId } from './ids.js';
+import { PARENT_SPAN_TAG } from './parent-span-tag.js';
 import { SpanStoreExporter } from './span-store-exporter.js';
 
 /** Options of {@link createTracing}. */
@@ -64,8 +66,7 @@ export interface TracingOptions {
   onError?: (error: unknown) => void;
 }
 
-/** The tag a child run started by a delegation carries: the span id its run span is parented to. */
-export const PARENT_SPAN_TAG = 'baton.parent-span:';
+export { PARENT_SPAN_TAG };
 
 /** What {@link Tracing.watch} reads of the engine's store. */
 export type RunSource = {

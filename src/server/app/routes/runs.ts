@@ -7,6 +7,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Run, RunStatus } from '../../../core/types.js';
 import type { SubmitOptions } from '../../../runtime/baton.js';
 import type { RunFilter } from '../../../store/port.js';
+import { PARENT_SPAN_TAG } from '../../../telemetry/tracing/parent-span-tag.js';
 import type { Caller, ServerContext } from '../../context.js';
 import { allow } from '../access.js';
 import type { ApiEnv } from '../env.js';
@@ -188,12 +189,16 @@ export function runRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void {
     const caller = c.get('caller');
     const body = c.req.valid('json');
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
+    // A caller that traces (W3C `traceparent`) gets the run in its own trace, under its span.
+    const parent = traceParent(c.req.header('traceparent'));
     const tags = [
       ...(body.tags ?? []),
       ...(body.budgetUsd === undefined ? [] : [`budget-usd:${body.budgetUsd}`]),
+      ...(parent ? [`${PARENT_SPAN_TAG}${parent.spanId}`] : []),
     ];
     const run = await ctx.baton.submit(body.workflow, body.input ?? {}, {
       tenant: caller.tenant,
+      ...(parent ? { traceId: parent.traceId } : {}),
       ...(body.version === undefined ? {} : { version: versionId(body.workflow, body.version) }),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       ...(body.priority === undefined ? {} : { priority: body.priority }),
@@ -283,6 +288,15 @@ export function runRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void {
 /** Who a caller is, in decisions and cancellations: `bk_<id> (<name>)`. */
 export function decider(caller: Caller): string {
   return `${caller.prefix} (${caller.name})`;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+
+/** The trace and span of a valid W3C `traceparent` header (all-zero ids are invalid). */
+function traceParent(header: string | undefined): { traceId: string; spanId: string } | undefined {
+  const match = header === undefined ? null : TRACEPARENT.exec(header.trim());
+  if (!match?.[1] || !match[2] || /^0+$/.test(match[1]) || /^0+$/.test(match[2])) return undefined;
+  return { traceId: match[1], spanId: match[2] };
 }
 
 /** Pages of runs one cost-filtered list request reads at most. */
