@@ -10,6 +10,7 @@ import { BatonError } from '../core/errors.js';
 import type { WorkflowVersion } from '../core/types.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { Baton } from '../runtime/baton.js';
+import type { SpanStore } from '../telemetry/spans/port.js';
 import type { Tracing } from '../telemetry/tracing/tracing.js';
 import type { CliTelemetry } from '../telemetry/tracing-env.js';
 import { type LoadedConfig, loadConfig } from './config.js';
@@ -38,6 +39,8 @@ export interface EngineSession {
   gateway?: Gateway;
   /** The tracing, for commands opened with `telemetry` (give it to a gateway they open). */
   tracing?: Tracing;
+  /** Where the tracing writes spans (the API reads them back). */
+  spans?: SpanStore;
 }
 
 /** Where the store lives: `--data-dir`, then `BATON_DATA_DIR`, then the config's `dataDir`, then `./.baton`. */
@@ -141,7 +144,7 @@ export async function withEngine<T>(
       dataDir,
       storeLabel,
       ...(gateway ? { gateway } : {}),
-      ...(telemetry ? { tracing: telemetry.tracing } : {}),
+      ...(telemetry ? { tracing: telemetry.tracing, spans: telemetry.spanStore } : {}),
     });
   } finally {
     await baton.close();

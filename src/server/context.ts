@@ -9,6 +9,7 @@ import type { Baton } from '../runtime/baton.js';
 import type { AlertRule } from '../telemetry/alerts/rules.js';
 import type { AlertStateStore } from '../telemetry/alerts/state-port.js';
 import type { BatonMetrics } from '../telemetry/metrics/index.js';
+import type { SpanStore } from '../telemetry/spans/port.js';
 import type { ControlStore, Role } from './control/port.js';
 
 /** Who is calling: the API key that authenticated the request. */
@@ -39,6 +40,8 @@ export interface ServerContext {
   /** Epoch milliseconds; injectable for tests. */
   now: () => number;
   triggers: EventTriggers;
+  /** Where the runs' spans are read (`GET /v1/runs/{id}/spans`); none when tracing is off. */
+  spans?: SpanStore;
   /** Served at `GET /metrics` when present; with a `token`, scrapers must send it as a bearer token. */
   metrics?: { exporter: BatonMetrics; token?: string };
   /** The alert rules and their state, when alerts are configured (`GET /v1/alerts` lists them). */

@@ -10,6 +10,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import type { Baton } from '../runtime/baton.js';
 import { type AlertServiceOptions, startAlertService } from '../telemetry/alerts/alert-service.js';
 import { createMetrics, type MetricsOptions } from '../telemetry/metrics/index.js';
+import type { SpanStore } from '../telemetry/spans/port.js';
 import { type ApiAppOptions, createApiApp } from './app/index.js';
 import type { ServerContext } from './context.js';
 import type { ControlStore, CreatedApiKey } from './control/port.js';
@@ -42,6 +43,8 @@ export interface StartServerOptions {
    * the caller owns `state`.
    */
   alerts?: AlertServiceOptions;
+  /** The span store the tracing writes, read by `GET /v1/runs/{id}/spans`. */
+  spans?: SpanStore;
 }
 
 /** A server that is listening. */
@@ -65,6 +68,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     baton: options.baton,
     control: options.control,
     ...(options.gateway ? { gateway: options.gateway } : {}),
+    ...(options.spans ? { spans: options.spans } : {}),
     now: options.now ?? Date.now,
     triggers: { fire: async () => [] },
   };

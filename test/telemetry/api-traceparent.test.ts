@@ -38,6 +38,7 @@ it("puts a run submitted with traceparent in the caller's trace, under the calle
   const ctx: ServerContext = {
     baton: engine.baton,
     control,
+    spans: engine.spans,
     now: Date.now,
     triggers: { fire: async () => [] },
   };
@@ -61,6 +62,20 @@ it("puts a run submitted with traceparent in the caller's trace, under the calle
   const runSpan = spans.find((s) => s.name === 'invoke_workflow hello');
   expect(runSpan?.parentSpanId).toBe(callerSpan);
   expect(spans.find((s) => s.stepId === 'say')?.parentSpanId).toBe(runSpan?.spanId);
+
+  // The API reads the run's spans back: its own subtree only, never the caller's span or another tenant.
+  const read = async (key: string) =>
+    app.request(`/v1/runs/${id}/spans`, { headers: { authorization: `Bearer ${key}` } });
+  const listed = (await (await read(secret)).json()) as { data: { spanId: string; name: string }[] };
+  expect(listed.data[0]?.name).toBe('invoke_workflow hello');
+  expect(listed.data.map((s) => s.spanId).sort()).toEqual(
+    spans
+      .filter((s) => s.spanId === runSpan?.spanId || s.parentSpanId === runSpan?.spanId)
+      .map((s) => s.spanId)
+      .sort(),
+  );
+  const stranger = await control.createKey({ tenant: 'globex', name: 'viewer', roles: ['viewer'] });
+  expect((await read(stranger.secret)).status).toBe(404);
 
   // A malformed header is ignored: the run gets a trace of its own.
   const other = (await (await submit('00-zz-yy-01')).json()) as { id: string };

@@ -79,6 +79,7 @@ async function serve(
         port,
         hostname: opts.host,
         services: opts.services,
+        ...(session.spans ? { spans: session.spans } : {}),
         ...(alerts
           ? {
               alerts: { ...alerts.options, baseUrl: alerts.options.baseUrl ?? `http://${opts.host}:${port}` },

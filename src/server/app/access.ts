@@ -35,6 +35,7 @@ export const ACCESS = {
   'runs.replay': RUN,
   'runs.fork': RUN,
   'runs.history': READ,
+  'runs.spans': READ,
   'runs.stream': READ,
   'events.publish': RUN,
   'approvals.list': READ,

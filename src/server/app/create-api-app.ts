@@ -24,6 +24,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { replayRoutes } from './routes/replay.js';
 import { runStreamRoute } from './routes/run-stream.js';
 import { runRoutes } from './routes/runs.js';
+import { spanRoutes } from './routes/spans.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -91,6 +92,7 @@ export function createApiApp(ctx: ServerContext, options: ApiAppOptions = {}): O
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
   replayRoutes(app, ctx);
+  spanRoutes(app, ctx);
   runStreamRoute(
     app,
     ctx,
