@@ -318,6 +318,9 @@ describe('createMetrics after a known set of runs, model calls and tool calls', 
     await registerWorkflows(b);
     b.worker({ pollMs: 5 });
     await b.waitForRun((await b.submit('flaky', {})).id);
+    // Counting starts at the exporter's start: a millisecond boundary shared with the run's end would
+    // make "before" ambiguous, so the exporter starts strictly later.
+    await new Promise((resolve) => setTimeout(resolve, 10));
     const fromNow = metricsOf({ baton: b });
     const everything = metricsOf({ baton: b, window: { since: 0 } });
     expect((await scrape(fromNow)).series('baton_runs_finished_total')).toHaveLength(0);

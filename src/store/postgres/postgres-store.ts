@@ -94,8 +94,14 @@ export class PostgresStore implements Store {
   private readonly stepsCache = new LruStepsCache(10_000);
   private readonly latest = new Map<string, { id: string; at: number }>();
   private closed = false;
+  /** Where its tables are, for readers that open their own connections (metrics). */
+  readonly database: { connectionString: string; schema?: string };
 
   constructor(private readonly options: PostgresStoreOptions) {
+    this.database = {
+      connectionString: options.connectionString,
+      ...(options.schema === undefined ? {} : { schema: options.schema }),
+    };
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;

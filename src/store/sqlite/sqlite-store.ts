@@ -96,8 +96,11 @@ export class SqliteStore implements Store {
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private closed = false;
+  /** The database file (or `:memory:`), for readers that open their own connection (metrics). */
+  readonly path: string;
 
   constructor(private readonly options: SqliteStoreOptions) {
+    this.path = options.path;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path) as unknown as SqliteDatabase;
     this.now = options.now ?? Date.now;

@@ -9,8 +9,8 @@ import type { GatewayLedger } from '../../gateway/ledger/port.js';
 import type { BreakerState } from '../../resilience/breaker-state.js';
 import type { Baton } from '../../runtime/baton.js';
 import type { Store } from '../../store/port.js';
-import { PostgresStore, type PostgresStoreOptions } from '../../store/postgres/postgres-store.js';
-import { SqliteStore, type SqliteStoreOptions } from '../../store/sqlite/sqlite-store.js';
+import { PostgresStore } from '../../store/postgres/postgres-store.js';
+import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { METRICS } from './catalog.js';
 import { MetricsCollector, type Snapshot } from './collector.js';
 import { registerCatalog } from './exposition.js';
@@ -141,16 +141,7 @@ function openSource(database: MetricsDatabase): MetricsSource {
  * store of another kind (pass `database` then).
  */
 export function engineDatabaseOf(store: Store): MetricsDatabase | undefined {
-  // The adapters keep their settings private; they are read here rather than widening the Store port for one reader.
-  if (store instanceof SqliteStore) {
-    // biome-ignore lint/complexity/useLiteralKeys: element access is TypeScript's way to read a private member
-    const { path } = store['options'] as SqliteStoreOptions;
-    return path === ':memory:' ? undefined : { path };
-  }
-  if (store instanceof PostgresStore) {
-    // biome-ignore lint/complexity/useLiteralKeys: element access is TypeScript's way to read a private member
-    const { connectionString, schema } = store['options'] as PostgresStoreOptions;
-    return { connectionString, ...(schema === undefined ? {} : { schema }) };
-  }
+  if (store instanceof SqliteStore) return store.path === ':memory:' ? undefined : { path: store.path };
+  if (store instanceof PostgresStore) return { ...store.database };
   return undefined;
 }
