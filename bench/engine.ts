@@ -7,9 +7,11 @@
  *   BENCH_TELEMETRY=1 npm run bench -- --only seq   # (or trace,logs,metrics: some of them) with tracing (spans stored in SQLite), JSON logs
  *                                                   # (info level, to a file) and a /metrics exporter
  *                                                   # scraped every second: compare with it off
+ *                                                   # BENCH_SPAN_THREAD=0: spans written on the main thread
+ *                                                   # BENCH_CPU=1: also CPU ms per run (process, main thread)
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,7 +37,11 @@ const telemetryParts = new Set(
 async function withEngine<T>(fn: (baton: Baton, dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
   const spans = telemetryParts.has('trace')
-    ? await openSqliteSpanStore({ path: join(dir, process.env.BENCH_SPAN_FILE ?? 'baton.db') })
+    ? await openSqliteSpanStore({
+        path: join(dir, process.env.BENCH_SPAN_FILE ?? 'baton.db'),
+        // As the CLI opens it; BENCH_SPAN_THREAD=0 writes on the main thread, for comparison.
+        thread: process.env.BENCH_SPAN_THREAD !== '0',
+      })
     : undefined;
   const tracing = spans ? createTracing({ spanStore: spans }) : undefined;
   const logger = telemetryParts.has('logs')
@@ -65,6 +71,19 @@ async function withEngine<T>(fn: (baton: Baton, dir: string) => Promise<T>): Pro
     await spans?.close();
     logger?.flush();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The main thread's CPU time (user + system, ms) from /proc on Linux; undefined elsewhere. */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // In clock ticks, USER_HZ = 100 on Linux.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
   }
 }
 
@@ -108,10 +127,21 @@ async function sequential(): Promise<void> {
       const total = 1000;
       const start = performance.now();
       const elu0 = performance.eventLoopUtilization();
+      const cpu0 = process.cpuUsage();
+      const main0 = mainThreadCpuMs();
       await drive(total);
       const seconds = (performance.now() - start) / 1000;
       if (process.env.BENCH_ELU)
         console.log('elu', performance.eventLoopUtilization(elu0).utilization.toFixed(3));
+      if (process.env.BENCH_CPU) {
+        // CPU time varies less than throughput on a machine busy with something else.
+        const cpu = process.cpuUsage(cpu0);
+        print('cpu_ms_per_run', (cpu.user + cpu.system) / 1000 / total, 'ms');
+        const main1 = mainThreadCpuMs();
+        if (main0 !== undefined && main1 !== undefined) {
+          print('main_thread_cpu_ms_per_run', (main1 - main0) / total, 'ms');
+        }
+      }
       gaps.sort((x, y) => x - y);
       const tag = inFlight === 1 ? 'seq_one_at_a_time' : 'seq_50_in_flight';
       print(`${tag}_transitions_per_s`, (total * 10) / seconds, 'transitions/s');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger } from './logs.js';
 import type { SpanStore } from './spans/port.js';
 import { openPostgresSpanStore } from './spans/postgres-span-store.js';
-import { openSqliteSpanStore } from './spans/sqlite-span-store.js';
+import { openThreadedSqliteSpanStore } from './spans/threaded-sqlite-span-store.js';
 import { createTracing, type Tracing, type TracingOptions } from './tracing/tracing.js';
 
 /**
@@ -57,16 +57,20 @@ export async function openCliTelemetry(
   db: TelemetryDatabase,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CliTelemetry> {
+  const logger = createLogger({ env });
   const spanStore = db.databaseUrl
     ? await openPostgresSpanStore({
         connectionString: db.databaseUrl,
         poolSize: 2,
         ...(db.databaseSchema ? { schema: db.databaseSchema } : {}),
       })
-    : // A file of its own: span batches then never hold the engine's write lock.
-      await openSqliteSpanStore({ path: join(db.dataDir ?? '.baton', 'telemetry.db') });
+    : // A file of its own, so span batches never hold the engine's write lock; written on a thread of
+      // its own, so their inserts never hold the event loop.
+      await openThreadedSqliteSpanStore({
+        path: join(db.dataDir ?? '.baton', 'telemetry.db'),
+        onWriterExit: (error) => logger.error({ err: error }, 'span writer thread ended'),
+      });
   const otlp = otlpFromEnv(env);
-  const logger = createLogger({ env });
   const tracing = createTracing({
     spanStore,
     ...(otlp ? { otlp } : {}),

@@ -12,3 +12,7 @@ export type {
 } from './port.js';
 export { openPostgresSpanStore, type PostgresSpanStoreOptions } from './postgres-span-store.js';
 export { openSqliteSpanStore, type SqliteSpanStoreOptions } from './sqlite-span-store.js';
+export {
+  openThreadedSqliteSpanStore,
+  type ThreadedSqliteSpanStoreOptions,
+} from './threaded-sqlite-span-store.js';

@@ -30,8 +30,21 @@ const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 const KINDS: ReadonlySet<string> = new Set(['internal', 'server', 'client', 'producer', 'consumer']);
 
+/** Where the attributes are in {@link spanValues} and {@link spanTuple}. */
+export const ATTRIBUTES_INDEX = 9;
+
 /** The values of one row, in {@link SPAN_COLUMNS} order. @throws BatonError `INVALID_ARGUMENT` */
 export function spanValues(span: StoredSpan): unknown[] {
+  const values = spanTuple(span);
+  values[ATTRIBUTES_INDEX] = JSON.stringify(span.attributes ?? {});
+  return values;
+}
+
+/**
+ * The values of one row as {@link spanValues}, but the attributes left as they are (a JSON value), for
+ * a writer that serializes the whole batch at once. @throws BatonError `INVALID_ARGUMENT`
+ */
+export function spanTuple(span: StoredSpan): unknown[] {
   if (!HEX32.test(span.traceId) || !HEX16.test(span.spanId)) {
     throw invalid(
       `span ${span.spanId} of trace ${span.traceId}: ids must be lowercase hex (32 and 16 chars)`,
@@ -54,7 +67,7 @@ export function spanValues(span: StoredSpan): unknown[] {
     span.endTime,
     span.status.code,
     span.status.message ?? null,
-    JSON.stringify(span.attributes ?? {}),
+    span.attributes ?? {},
     span.runId ?? null,
     span.stepId ?? null,
   ];

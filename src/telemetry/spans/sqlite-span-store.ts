@@ -17,16 +17,26 @@ import {
   spanValues,
   toStoredSpan,
 } from './span-rows.js';
+import { openThreadedSqliteSpanStore } from './threaded-sqlite-span-store.js';
 
 /** Options of the SQLite span store. */
-export type SqliteSpanStoreOptions = SpanStoreOptions & SqliteFile;
+export type SqliteSpanStoreOptions = SpanStoreOptions &
+  SqliteFile & {
+    /**
+     * Write on a worker thread, off the event loop (see `openThreadedSqliteSpanStore`); reads stay on
+     * the calling thread. Not for `:memory:`.
+     * @defaultValue false
+     */
+    thread?: boolean;
+  };
 
 /**
  * Opens (creating and migrating when needed) a SQLite span store.
  * @example
- * const spans = await openSqliteSpanStore({ path: '.baton/baton.db' });
+ * const spans = await openSqliteSpanStore({ path: '.baton/telemetry.db', thread: true });
  */
 export async function openSqliteSpanStore(options: SqliteSpanStoreOptions): Promise<SpanStore> {
+  if (options.thread) return openThreadedSqliteSpanStore(options);
   const db = openSqliteFile(options, {
     synchronous: 'NORMAL',
     table: 'telemetry_migrations',
