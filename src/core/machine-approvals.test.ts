@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSnapshot, StepRecord } from './commands.js';
+import { runSnapshot, stepNode } from './fixtures/machine-fixtures.js';
 import { reduceRun } from './machine.js';
-import { DEFAULT_RETRY } from './retry.js';
 import type { ApprovalChange, ApprovalRequest, Graph, RunStatus } from './types.js';
 
 const graph: Graph = {
   workflow: 'wf',
   hasOutput: false,
-  steps: [
-    {
-      id: 'ok',
-      kind: 'approval',
-      needs: [],
-      conditional: false,
-      retry: DEFAULT_RETRY,
-      effect: false,
-      idempotent: false,
-      compensable: false,
-    },
-  ],
+  steps: [stepNode('ok', [], { kind: 'approval' })],
 };
 
 const request: ApprovalRequest = {
@@ -30,24 +19,8 @@ const request: ApprovalRequest = {
   escalation: { at: 50, role: 'lead' },
 };
 
-function snapshot(step?: StepRecord, status: RunStatus = 'waiting'): RunSnapshot {
-  return {
-    run: {
-      id: 'r',
-      workflow: 'wf',
-      versionId: 'wf@1',
-      status,
-      priority: 0,
-      tenant: 't',
-      depth: 0,
-      traceId: 'x',
-      tags: [],
-      createdAt: 0,
-      phase: status === 'waiting' ? 'steps' : 'done',
-    },
-    steps: new Map(step ? [[step.stepId, step]] : []),
-  };
-}
+const snapshot = (step?: StepRecord, status: RunStatus = 'waiting') =>
+  runSnapshot({ status, phase: status === 'waiting' ? 'steps' : 'done' }, step ? [step] : []);
 
 const waiting: StepRecord = {
   stepId: 'ok',

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { MachineContext, RunSnapshot, StepRecord } from './commands.js';
+import type { MachineContext, StepRecord } from './commands.js';
+import { runSnapshot, stepNode } from './fixtures/machine-fixtures.js';
 import { reduceRun } from './machine.js';
-import { DEFAULT_RETRY } from './retry.js';
-import type { Graph, StepNode } from './types.js';
+import type { Graph } from './types.js';
 
-function node(id: string, needs: string[] = [], compensable = false): StepNode {
-  return {
-    id,
-    kind: 'fn',
-    needs,
-    conditional: false,
-    retry: DEFAULT_RETRY,
-    effect: compensable,
-    idempotent: false,
-    compensable,
-  };
-}
+const node = (id: string, needs: string[] = [], compensable = false) =>
+  stepNode(id, needs, { effect: compensable, compensable });
 
 // charge (compensable effect) → ship (compensable) → notify
 const graph: Graph = {
@@ -26,24 +16,7 @@ const graph: Graph = {
 
 const ctx: MachineContext = { now: 10, random: () => 0.5, newId: () => 'id', maxPayloadBytes: 10_000 };
 
-function snapshot(steps: StepRecord[] = []): RunSnapshot {
-  return {
-    run: {
-      id: 'r2',
-      workflow: 'wf',
-      versionId: 'wf@1',
-      status: 'queued',
-      priority: 0,
-      tenant: 't',
-      depth: 0,
-      traceId: 'x',
-      tags: [],
-      createdAt: 0,
-      phase: 'steps',
-    },
-    steps: new Map(steps.map((s) => [s.stepId, s])),
-  };
-}
+const snapshot = (steps: StepRecord[] = []) => runSnapshot({ id: 'r2' }, steps);
 
 describe('a seeded start (fork)', () => {
   it('starts seeded steps as succeeded with no attempt and schedules what they make ready', () => {

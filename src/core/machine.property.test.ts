@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { NewTask, RunSnapshot, StepRecord, Transition } from './commands.js';
+import type { NewTask, StepRecord, Transition } from './commands.js';
+import { runSnapshot, stepNode } from './fixtures/machine-fixtures.js';
 import { reduceRun } from './machine.js';
-import { DEFAULT_RETRY } from './retry.js';
 import type { Graph, StepNode, StepOutcome } from './types.js';
 
 /** A random DAG: step i may need any of the steps before it; some steps are conditional or branches. */
@@ -17,37 +17,18 @@ const dagArb = fc
   );
 
 function buildGraph(edges: boolean[][], kinds: string[]): Graph {
-  const steps: StepNode[] = kinds.map((kind, i) => ({
-    id: `s${i}`,
-    kind: kind === 'branch' ? 'branch' : 'fn',
-    needs: edges[i]?.slice(0, i).flatMap((e, j) => (e ? [`s${j}`] : [])) ?? [],
-    conditional: kind === 'skip',
-    retry: DEFAULT_RETRY,
-    effect: false,
-    idempotent: false,
-    compensable: false,
-  }));
+  const steps = kinds.map((kind, i) =>
+    stepNode(`s${i}`, edges[i]?.slice(0, i).flatMap((e, j) => (e ? [`s${j}`] : [])) ?? [], {
+      kind: kind === 'branch' ? 'branch' : 'fn',
+      conditional: kind === 'skip',
+    }),
+  );
   return { workflow: 'prop', steps, hasOutput: false };
 }
 
 /** A minimal in-memory adapter: applies transitions to a snapshot and keeps the task list. */
 function simulate(graph: Graph, kinds: string[], picks: number[]) {
-  const snap: RunSnapshot = {
-    run: {
-      id: 'r',
-      workflow: 'prop',
-      versionId: 'prop@1',
-      status: 'queued',
-      priority: 0,
-      tenant: 't',
-      depth: 0,
-      traceId: 'x',
-      tags: [],
-      createdAt: 0,
-      phase: 'steps',
-    },
-    steps: new Map<string, StepRecord>(),
-  };
+  const snap = runSnapshot({ workflow: 'prop', versionId: 'prop@1' });
   let tasks: NewTask[] = [];
   let now = 0;
   let pick = 0;

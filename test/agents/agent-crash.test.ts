@@ -3,34 +3,24 @@
  * over and resumes at the tenth call. The fake upstream counts model calls and the ledger counts tool
  * invocations: none of the first nine turns is repeated.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { afterEach, expect, it } from 'vitest';
 import { Baton } from '../../src/runtime/baton.js';
 import { Ledger } from '../crash/crash-workflows.js';
+import { type WorkerProcess, workerProcesses } from '../crash/worker-process.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../gateway/fakes/index.js';
 import { tempDir } from '../temp-dir.js';
 import { until } from '../until.js';
 
-const children: ChildProcess[] = [];
+const workers = workerProcesses(new URL('./agent-crash-worker.ts', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  workers.killAll();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function startWorker(dataDir: string, ledgerPath: string, upstream: string) {
-  const child = fork(new URL('./agent-crash-worker.ts', import.meta.url), [dataDir, ledgerPath, upstream], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.push(child);
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
-  return { child, exited, ready };
-}
+const startWorker = (dataDir: string, ledgerPath: string, upstream: string) =>
+  workers.start([dataDir, ledgerPath, upstream]);
 
 const TURNS = 12;
 const KILL_AT = 10;
@@ -47,7 +37,7 @@ it('resumes an agent killed in its tenth iteration at the tenth, repeating no mo
     () => baton.close(),
   );
 
-  let first: ReturnType<typeof startWorker> | undefined;
+  let first: WorkerProcess | undefined;
   // Each request's number of tool results says which turn it is: turn k asks for step k.
   up.setScript((request) => {
     const messages = (request.body as { messages: { role: string }[] }).messages;

@@ -4,35 +4,24 @@
  * applied exactly once in the external ledger, finished steps must not run again, and each run's
  * history must be consistent.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HistoryEvent, Run } from '../../src/core/types.js';
 import { Baton } from '../../src/runtime/baton.js';
 import { tempDir } from '../temp-dir.js';
 import { until } from '../until.js';
 import { Ledger } from './crash-workflows.js';
+import { workerProcesses } from './worker-process.js';
 
-const children: ChildProcess[] = [];
+const workers = workerProcesses(new URL('./crash-worker.ts', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  workers.killAll();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function startWorker(dataDir: string, ledgerPath: string, faults = '') {
-  const child = fork(new URL('./crash-worker.ts', import.meta.url), [dataDir, ledgerPath], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BATON_FAULTS: faults },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.push(child);
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
-  return { child, exited, ready };
-}
+const startWorker = (dataDir: string, ledgerPath: string, faults = '') =>
+  workers.start([dataDir, ledgerPath], { ...process.env, BATON_FAULTS: faults });
 
 /**
  * The test process reads runs through its own engine but submits through the store: the workflows'

@@ -4,14 +4,13 @@
  * Names, kinds, parents and the GenAI attributes are asserted exactly; so are the `traceparent` the
  * upstream saw, content capture (off by default, masked when on) and the ids on log lines.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type AgentDefinition, agent } from '../../src/agents/agent/index.js';
 import { workflow } from '../../src/core/builder.js';
 import type { StoredSpan } from '../../src/telemetry/spans/port.js';
 import { attemptSpanId, runSpanId } from '../../src/telemetry/tracing/ids.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../gateway/fakes/index.js';
-import { only, spanTree, startTracedEngine, type TracedEngine } from './traced-engine.js';
+import { only, spanTree, tracedEngineFixture } from './traced-engine.js';
 
 const orchestrator: AgentDefinition = {
   name: 'orchestrator',
@@ -48,19 +47,10 @@ const support = workflow({ name: 'support', version: '1', input: z.object({ ques
 const QUESTION = 'Where is order o-1? Mail me at jane.doe@example.com';
 const USAGE = { inputTokens: 40, outputTokens: 8, cachedInputTokens: 4, reasoningTokens: 2 };
 
-let up: FakeOpenAI;
-let engine: TracedEngine | undefined;
-beforeAll(async () => {
-  up = await startFakeOpenAI();
-});
-afterAll(() => up.close());
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-});
+const fixture = tracedEngineFixture();
 
 function script(): void {
-  up.setScript((request) => {
+  fixture.up.setScript((request) => {
     const body = request.body as { messages: { role: string; content: string }[] };
     const system = body.messages[0]?.content ?? '';
     const tools = body.messages.filter((m) => m.role === 'tool').length;
@@ -79,9 +69,9 @@ function script(): void {
 }
 
 async function runSupport(options: { captureContent?: boolean } = {}) {
-  up.requests.length = 0;
+  fixture.up.requests.length = 0;
   script();
-  engine = await startTracedEngine(up, { agents: [orchestrator, researcher], ...options });
+  const engine = await fixture.start({ agents: [orchestrator, researcher], ...options });
   await engine.baton.register(notify);
   await engine.baton.register(support);
   const submitted = await engine.baton.submit('support', { question: QUESTION }, { tenant: 'acme' });
@@ -224,7 +214,7 @@ describe('the trace of a multi-agent run', () => {
     const childRun = only(spans, 'invoke_workflow agent.researcher');
     expect(childRun.parentSpanId).toBe(agentSpan.spanId);
     expect(childRun.attributes['baton.parent_run_id']).toBeUndefined();
-    const [delegate] = await engine!.baton.listRuns({ tag: `parent-run:${run.id}` });
+    const [delegate] = await fixture.engine.baton.listRuns({ tag: `parent-run:${run.id}` });
     expect(delegate?.traceId).toBe(run.traceId);
     // The workflow step's child run hangs from the attempt that started it.
     expect(only(spans, 'invoke_workflow notify')).toMatchObject({
@@ -236,7 +226,7 @@ describe('the trace of a multi-agent run', () => {
   it('sends each provider call the traceparent of its chat span', async () => {
     const { spans } = await runSupport();
     const chats = spans.filter((s) => s.name === 'chat fast');
-    const sent = up.requests.map((r) => r.headers.traceparent);
+    const sent = fixture.up.requests.map((r) => r.headers.traceparent);
     expect(sent).toHaveLength(4);
     expect(new Set(sent)).toEqual(new Set(chats.map((c) => `00-${c.traceId}-${c.spanId}-01`)));
   });
@@ -265,7 +255,7 @@ describe('the trace of a multi-agent run', () => {
 
   it('writes JSON log lines carrying the run, step, trace and span ids', async () => {
     const { run, spans } = await runSupport();
-    const logs = (engine as TracedEngine).logs;
+    const logs = fixture.engine.logs;
     const step = only(spans, 'step answer');
     const started = logs.find(
       (l) => l.msg === 'step started' && l.run_id === run.id && l.step_id === 'answer',

@@ -4,35 +4,24 @@
  * run's trace, the attempt spans of both hang from the run span, and the first worker's model and
  * tool spans hang from the agent span the second worker recorded (its id derives from the attempt's).
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { afterEach, expect, it } from 'vitest';
 import { Baton } from '../../src/runtime/baton.js';
 import { openSqliteSpanStore } from '../../src/telemetry/spans/sqlite-span-store.js';
 import { attemptSpanId, runSpanId } from '../../src/telemetry/tracing/ids.js';
+import { workerProcesses } from '../crash/worker-process.js';
 import { type FakeOpenAI, type RecordedRequest, startFakeOpenAI } from '../gateway/fakes/index.js';
 import { tempDir } from '../temp-dir.js';
 import { until } from '../until.js';
 
-const children: ChildProcess[] = [];
+const workers = workerProcesses(new URL('./trace-crash-worker.ts', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  workers.killAll();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function startWorker(dataDir: string, upstream: string) {
-  const child = fork(new URL('./trace-crash-worker.ts', import.meta.url), [dataDir, upstream], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.push(child);
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
-  return { child, exited, ready };
-}
+const startWorker = (dataDir: string, upstream: string) => workers.start([dataDir, upstream]);
 
 const TURNS = 4;
 const KILL_AT = 3;

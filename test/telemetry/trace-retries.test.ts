@@ -2,26 +2,16 @@
  * Trace continuity across retries: every attempt of a failing step is a span of the run's trace,
  * parented to the same run span, with its own attempt number and the failure on the failed ones.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { z } from 'zod';
 import { workflow } from '../../src/core/builder.js';
 import { attemptSpanId, runSpanId } from '../../src/telemetry/tracing/ids.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../gateway/fakes/index.js';
-import { startTracedEngine, type TracedEngine } from './traced-engine.js';
+import { tracedEngineFixture } from './traced-engine.js';
 
-let up: FakeOpenAI;
-let engine: TracedEngine | undefined;
-beforeAll(async () => {
-  up = await startFakeOpenAI();
-});
-afterAll(() => up.close());
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-});
+const fixture = tracedEngineFixture();
 
 it('parents every attempt of a retried step to the same run span, in one trace', async () => {
-  engine = await startTracedEngine(up);
+  const engine = await fixture.start();
   let calls = 0;
   await engine.baton.register(
     workflow({ name: 'flaky', version: '1', input: z.object({}) })
@@ -62,7 +52,7 @@ it('parents every attempt of a retried step to the same run span, in one trace',
 });
 
 it('records a failed run span with its error', async () => {
-  engine = await startTracedEngine(up);
+  const engine = await fixture.start();
   await engine.baton.register(
     workflow({ name: 'doomed', version: '1', input: z.object({}) })
       .step('boom', {

@@ -4,6 +4,7 @@
  * Spans are read back from the span store, as the dashboard reads them.
  */
 import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { z } from 'zod';
 import type { AgentDefinition } from '../../src/agents/agent/index.js';
 import { enableAgents, openAgentStore } from '../../src/agents/enable-agents.js';
@@ -13,7 +14,7 @@ import type { SpanStore, StoredSpan } from '../../src/telemetry/spans/port.js';
 import { openSqliteSpanStore } from '../../src/telemetry/spans/sqlite-span-store.js';
 import { createTracing, type Tracing } from '../../src/telemetry/tracing/tracing.js';
 import { defineTool } from '../../src/tools/define-tool.js';
-import type { FakeOpenAI } from '../gateway/fakes/index.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../gateway/fakes/index.js';
 import { fastRouteTo, startGateway } from '../gateway/harness.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -84,6 +85,41 @@ export async function startTracedEngine(
       await tracing.shutdown();
       await spans.close();
       cleanup();
+    },
+  };
+}
+
+/**
+ * The hooks of a tracing test file: one fake upstream for the whole file (`up`), and `start`, which
+ * opens a traced engine on it (`engine`) that is closed after each test.
+ */
+export function tracedEngineFixture() {
+  let up: FakeOpenAI | undefined;
+  let engine: TracedEngine | undefined;
+  beforeAll(async () => {
+    up = await startFakeOpenAI();
+  });
+  afterAll(() => up?.close());
+  afterEach(async () => {
+    await engine?.close();
+    engine = undefined;
+  });
+  const upstream = (): FakeOpenAI => {
+    if (!up) throw new Error('the fake upstream starts in beforeAll: use it inside a test');
+    return up;
+  };
+  return {
+    get up(): FakeOpenAI {
+      return upstream();
+    },
+    /** The engine the current test started. */
+    get engine(): TracedEngine {
+      if (!engine) throw new Error('no traced engine: call start() first');
+      return engine;
+    },
+    async start(options?: Parameters<typeof startTracedEngine>[1]): Promise<TracedEngine> {
+      engine = await startTracedEngine(upstream(), options);
+      return engine;
     },
   };
 }

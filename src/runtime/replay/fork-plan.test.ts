@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY } from '../../core/retry.js';
-import type { Graph, StepNode, StepState } from '../../core/types.js';
+import { stepNode } from '../../core/fixtures/machine-fixtures.js';
+import type { Graph, StepState } from '../../core/types.js';
 import { planFork } from './fork-plan.js';
 
-function node(id: string, needs: string[] = [], effect = false): StepNode {
-  return {
-    id,
-    kind: 'fn',
-    needs,
-    conditional: false,
-    retry: DEFAULT_RETRY,
-    effect,
-    idempotent: false,
-    compensable: false,
-  };
-}
+const node = (id: string, needs: string[] = [], effect = false) => stepNode(id, needs, { effect });
 
 //   a ── b (branch) ── c
 //   │              └── d (not chosen)

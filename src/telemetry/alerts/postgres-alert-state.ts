@@ -3,7 +3,6 @@
  * history row together), so servers sharing the database notify once per change.
  * @module
  */
-import { BatonError } from '../../core/errors.js';
 import {
   type PgPoolSource,
   PgQueries,
@@ -18,8 +17,10 @@ import {
   type AlertState,
   type AlertStateStore,
   type AlertTransition,
+  alertStateClosed,
   alertValues,
   eventLimit,
+  toAlertEvent,
   toAlertState,
 } from './state-port.js';
 
@@ -70,11 +71,6 @@ export async function openPostgresAlertState(options: PostgresAlertStateOptions)
   return new PostgresAlertState(pool, owned, options.schema);
 }
 
-const closedError = () =>
-  new BatonError('STORE_UNAVAILABLE', 'the alert state is closed', {
-    hint: 'Open it again; the alert service must stop before its state closes',
-  });
-
 class PostgresAlertState implements AlertStateStore {
   private closed = false;
   private readonly sql: PgQueries;
@@ -86,7 +82,7 @@ class PostgresAlertState implements AlertStateStore {
     private readonly ownsPool: boolean,
     schema: string | undefined,
   ) {
-    this.sql = new PgQueries(pool, { isClosed: () => this.closed, closed: closedError, unreachable });
+    this.sql = new PgQueries(pool, { isClosed: () => this.closed, closed: alertStateClosed, unreachable });
     const table = (name: string) => (schema === undefined ? name : `${quoteIdent(schema)}.${name}`);
     this.states = table('telemetry_alerts');
     this.events = table('telemetry_alert_events');
@@ -126,7 +122,7 @@ class PostgresAlertState implements AlertStateStore {
         : `SELECT seq, ${ALERT_COLUMNS} FROM ${this.events} WHERE tenant = $2 ORDER BY seq DESC LIMIT $1`,
       filter.tenant === undefined ? [limit] : [limit, filter.tenant],
     );
-    return rows.map((r) => ({ ...toAlertState(r), seq: Number(r.seq) }));
+    return rows.map(toAlertEvent);
   }
 
   async close(): Promise<void> {

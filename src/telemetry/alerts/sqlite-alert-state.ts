@@ -2,7 +2,6 @@
  * The SQLite {@link AlertStateStore}: two tables in the engine's file (or any other).
  * @module
  */
-import { BatonError } from '../../core/errors.js';
 import { openSqliteFile, type SqliteFile } from '../../store/sqlite/open-sqlite-file.js';
 import type { SqliteDatabase } from '../../store/sqlite/sqlite-driver.js';
 import {
@@ -12,8 +11,10 @@ import {
   type AlertState,
   type AlertStateStore,
   type AlertTransition,
+  alertStateClosed,
   alertValues,
   eventLimit,
+  toAlertEvent,
   toAlertState,
 } from './state-port.js';
 
@@ -90,11 +91,7 @@ class SqliteAlertState implements AlertStateStore {
   }
 
   private open(): SqliteDatabase {
-    if (this.closed) {
-      throw new BatonError('STORE_UNAVAILABLE', 'the alert state is closed', {
-        hint: 'Open it again; the alert service must stop before its state closes',
-      });
-    }
+    if (this.closed) throw alertStateClosed();
     return this.db;
   }
 
@@ -130,7 +127,7 @@ class SqliteAlertState implements AlertStateStore {
             )
             .all(filter.tenant, limit)
     ) as AlertRow[];
-    return rows.map((r) => ({ ...toAlertState(r), seq: Number(r.seq) }));
+    return rows.map(toAlertEvent);
   }
 
   async close(): Promise<void> {

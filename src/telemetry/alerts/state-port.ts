@@ -12,6 +12,7 @@
  * Tables are prefixed `telemetry_alert`, migrations tracked in `telemetry_alert_migrations`.
  * @module
  */
+import { BatonError } from '../../core/errors.js';
 
 /** Whether an alert's condition holds. */
 export type AlertStatus = 'firing' | 'resolved';
@@ -87,6 +88,18 @@ export function toAlertState(row: AlertRow): AlertState {
     threshold: Number(row.threshold),
     exampleRuns: JSON.parse(row.example_runs) as string[],
   };
+}
+
+/** The history event of a row of `telemetry_alert_events`. */
+export function toAlertEvent(row: AlertRow): AlertEvent {
+  return { ...toAlertState(row), seq: Number(row.seq) };
+}
+
+/** The error of any call on a closed alert state. */
+export function alertStateClosed(): BatonError {
+  return new BatonError('STORE_UNAVAILABLE', 'the alert state is closed', {
+    hint: 'Open it again; the alert service must stop before its state closes',
+  });
 }
 
 /** The columns both tables share, in {@link alertValues} order. */
