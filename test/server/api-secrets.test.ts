@@ -49,8 +49,12 @@ const written: string[] = [];
 
 function remember(what: string, secret: string): void {
   secrets.set(secret, what);
-  // The part after the visible prefix (`bk_<id>_`, `whsec_`) is the secret proper.
-  const random = secret.slice(secret.lastIndexOf('_') + 1);
+  // The part after the visible prefix (`bk_<id>_`, `whsec_`) is the secret proper. Cut by prefix, not
+  // at the last `_`: base64url has underscores, and a two-letter tail would turn up anywhere by chance.
+  const random = secret.startsWith('whsec_')
+    ? secret.slice('whsec_'.length)
+    : secret.split('_').slice(2).join('_');
+  if (random.length < 16) throw new Error(`the random part of ${what} is too short to search for`);
   secrets.set(random, `${what} (random part)`);
   for (const input of [secret, random]) {
     secrets.set(createHash('sha256').update(input).digest('hex'), `${what} (sha256 hex)`);
