@@ -270,6 +270,23 @@ describe('default alert rules', () => {
 });
 
 describe('alert service', () => {
+  test('an alert whose rule left the config resolves quietly instead of staying firing', async () => {
+    const s = await setup([rule('success-rate')]);
+    await s.fx.finishRun({ at: T, durationMs: S, fail: true });
+    await s.tickAt(T + MIN);
+    expect(statuses(s)).toEqual(['firing']);
+    // The config changes: a service with no rules takes over the shared state.
+    const quiet = startAlertService(
+      { baton: s.fx.baton, gateway: { ledger: s.fx.ledger } },
+      { rules: [], state: s.state, webhooks: [], now: () => s.fx.clock.t, intervalMs: 3_600_000 },
+    );
+    cleanups.push(() => quiet.stop());
+    s.fx.clock.t = T + 2 * MIN;
+    await quiet.tick();
+    expect((await s.state.listStates()).map((a) => a.status)).toEqual(['resolved']);
+    expect(statuses(s)).toEqual(['firing']);
+  });
+
   test('two services sharing the state notify once per change', async () => {
     const s = await setup([rule('success-rate')]);
     const second = openSqliteAlertState({ path: join(s.fx.dataDir, 'baton.db') });

@@ -83,8 +83,9 @@ export function startAlertService(ctx: AlertContext, options: AlertServiceOption
     for (const s of stored.values()) {
       const rule = rules.get(s.ruleId);
       const o = observed.get(s.key);
-      // No observation: nothing left in the window to measure, so the condition no longer holds.
-      if (!rule || s.status !== 'firing' || o?.firing) continue;
+      // No observation: nothing left in the window to measure, so the condition no longer holds. An
+      // alert whose rule left the config resolves too, without a notification (nothing to describe it).
+      if (s.status !== 'firing' || o?.firing) continue;
       const to: AlertState = {
         ...s,
         status: 'resolved',
@@ -92,7 +93,7 @@ export function startAlertService(ctx: AlertContext, options: AlertServiceOption
         value: o?.value ?? s.value,
         threshold: o?.threshold ?? s.threshold,
       };
-      if (await options.state.transition({ from: 'firing', to })) await send(rule, to);
+      if ((await options.state.transition({ from: 'firing', to })) && rule) await send(rule, to);
     }
   };
 
