@@ -36,6 +36,19 @@ export function spendCases({ test, open }: ConformanceHarness): void {
       expect(await ledger.spentSince('key', 'k', periodStart('total', T0))).toBe(63);
     });
 
+    test('totals a page of scopes in one call, across days, with 0 for the ones that spent nothing', async () => {
+      const ledger = await open();
+      await ledger.recordSpend([
+        { scope: 'run', scopeId: 'r1', at: T0, usd: 0.5 },
+        { scope: 'run', scopeId: 'r1', at: T0 - 40 * DAY, usd: 0.25 },
+        { scope: 'run', scopeId: 'r2', at: T0, usd: 1 },
+        { scope: 'key', scopeId: 'r3', at: T0, usd: 8 },
+      ]);
+      const totals = await ledger.totalSpent('run', ['r1', 'r2', 'r3', 'r1']);
+      expect(Object.fromEntries(totals)).toEqual({ r1: 0.75, r2: 1, r3: 0 });
+      expect((await ledger.totalSpent('run', [])).size).toBe(0);
+    });
+
     test('since counts the whole UTC day it falls in', async () => {
       const ledger = await open();
       await ledger.recordSpend([spend('k', T0 - 9 * HOUR, 2), spend('k', T0 - 11 * HOUR, 4)]);

@@ -181,6 +181,23 @@ export function checkSpentSince(scope: SpendScope, scopeId: string, since: numbe
   return utcDay(finite(since, 'since'));
 }
 
+/** Checks `totalSpent` arguments; returns the distinct ids. */
+export function checkTotalSpent(scope: SpendScope, scopeIds: readonly string[]): string[] {
+  checkScope(scope);
+  for (const id of scopeIds) nonEmpty(id, 'scopeId');
+  return [...new Set(scopeIds)];
+}
+
+/** The sums of {@link GatewayLedger.totalSpent}, with 0 for the ids that spent nothing. */
+export function toTotals(
+  ids: readonly string[],
+  rows: { scope_id: string; usd: number | string }[],
+): Map<string, number> {
+  const totals = new Map(ids.map((id) => [id, 0]));
+  for (const row of rows) totals.set(row.scope_id, Number(row.usd));
+  return totals;
+}
+
 /** Checks log entries before they are written; returns them sorted by id (a fixed lock order). */
 export function checkRequests(entries: readonly RequestLogEntry[]): RequestLogEntry[] {
   for (const e of entries) {

@@ -211,6 +211,11 @@ export interface GatewayLedger {
    * down to its UTC midnight, so pass a period start (see `periodStart`).
    */
   spentSince(scope: SpendScope, scopeId: string, since: number): Promise<number>;
+  /**
+   * All-time dollars charged to each of `scopeIds` (a page of runs), in one query; an id with no spend
+   * maps to 0.
+   */
+  totalSpent(scope: SpendScope, scopeIds: readonly string[]): Promise<Map<string, number>>;
   /** Appends entries to the request log in one transaction; ids already logged are skipped. */
   appendRequests(entries: RequestLogEntry[]): Promise<void>;
   /** The request log, newest first (by `at`, then `id`), one page at a time. */

@@ -24,6 +24,7 @@ import {
   checkPruneBefore,
   checkRequests,
   checkSpentSince,
+  checkTotalSpent,
   isKeyUsable,
   type KeyRow,
   ledgerClosed,
@@ -34,6 +35,7 @@ import {
   requestWhere,
   toPage,
   toSpendBuckets,
+  toTotals,
   toVirtualKey,
 } from './ledger-rows.js';
 import type {
@@ -238,6 +240,16 @@ class PostgresLedger implements GatewayLedger {
       [scope, scopeId, day],
     );
     return Number(row?.usd ?? 0);
+  }
+
+  async totalSpent(scope: SpendScope, scopeIds: readonly string[]): Promise<Map<string, number>> {
+    const ids = checkTotalSpent(scope, scopeIds);
+    if (ids.length === 0) return new Map();
+    const rows = await this.sql.query<{ scope_id: string; usd: number | string }>(
+      `SELECT scope_id, sum(usd) AS usd FROM ${this.spend} WHERE scope = $1 AND scope_id = ANY($2) GROUP BY scope_id`,
+      [scope, ids],
+    );
+    return toTotals(ids, rows);
   }
 
   async appendRequests(entries: RequestLogEntry[]): Promise<void> {

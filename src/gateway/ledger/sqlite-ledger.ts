@@ -15,6 +15,7 @@ import {
   checkPruneBefore,
   checkRequests,
   checkSpentSince,
+  checkTotalSpent,
   isKeyUsable,
   type KeyRow,
   ledgerClosed,
@@ -25,6 +26,7 @@ import {
   requestWhere,
   toPage,
   toSpendBuckets,
+  toTotals,
   toVirtualKey,
 } from './ledger-rows.js';
 import type {
@@ -205,6 +207,18 @@ class SqliteLedger implements GatewayLedger {
     this.open();
     const day = checkSpentSince(scope, scopeId, since);
     return (this.sumSpend.get(scope, scopeId, day) as { usd: number }).usd;
+  }
+
+  async totalSpent(scope: SpendScope, scopeIds: readonly string[]): Promise<Map<string, number>> {
+    const db = this.open();
+    const ids = checkTotalSpent(scope, scopeIds);
+    if (ids.length === 0) return new Map();
+    const rows = db
+      .prepare(
+        `SELECT scope_id, sum(usd) AS usd FROM gateway_spend WHERE scope = ? AND scope_id IN (${ids.map(() => '?').join(', ')}) GROUP BY scope_id`,
+      )
+      .all(scope, ...ids) as { scope_id: string; usd: number }[];
+    return toTotals(ids, rows);
   }
 
   async appendRequests(entries: RequestLogEntry[]): Promise<void> {

@@ -302,13 +302,15 @@ function traceParent(header: string | undefined): { traceId: string; spanId: str
 /** Pages of runs one cost-filtered list request reads at most. */
 const COST_SCAN_PAGES = 20;
 
-/** Each run with what its model calls cost, when the server has a gateway. */
+/** Each run with what its model calls cost, when the server has a gateway: one ledger query a page. */
 async function withCosts(ctx: ServerContext, runs: Run[]): Promise<Array<Run & { costUsd?: number }>> {
   const ledger = ctx.gateway?.ledger;
-  if (!ledger) return runs;
-  return Promise.all(
-    runs.map(async (run) => ({ ...run, costUsd: await ledger.spentSince('run', run.id, 0) })),
+  if (!ledger || runs.length === 0) return runs;
+  const totals = await ledger.totalSpent(
+    'run',
+    runs.map((r) => r.id),
   );
+  return runs.map((run) => ({ ...run, costUsd: totals.get(run.id) ?? 0 }));
 }
 
 function versionId(workflow: string, version: number | string): string {
