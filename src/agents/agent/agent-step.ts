@@ -335,10 +335,9 @@ function tighter(a: ResolvedAgent['limits'], b: AgentLimits | undefined): Resolv
     const value = b[key];
     if (value === undefined) continue;
     const current = out[key];
-    // A zero budget handed down is treated as the smallest positive one: the child then stops at once.
-    const next = current === undefined ? value : Math.min(current, value);
+    // A bound of 0 needs no special case: the loop checks `spent >= limit` first and stops at once.
     (out as unknown as Record<string, number>)[key] =
-      key === 'maxCostUsd' ? Math.max(next, 1e-12) : Math.max(next, 1);
+      current === undefined ? value : Math.min(current, value);
   }
   return out;
 }
