@@ -61,6 +61,7 @@ export const ACCESS = {
   'audit.list': ADMIN,
   'costs.get': READ,
   'alerts.list': READ,
+  'session.get': READ,
 } as const satisfies Record<string, readonly Role[]>;
 
 /** The id of an authenticated API operation. */

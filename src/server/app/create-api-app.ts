@@ -11,6 +11,7 @@ import { BatonError } from '../../core/errors.js';
 import { createGatewayApp } from '../../gateway/http/gateway-app.js';
 import type { ServerContext } from '../context.js';
 import { authenticate, type RateLimit, rateLimit } from './auth.js';
+import { DASHBOARD_DIR, mountDashboard } from './dashboard.js';
 import type { ApiEnv } from './env.js';
 import { type ErrorLogger, errorResponse, logToStderr, toErrorResponse, validationHook } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -24,6 +25,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { replayRoutes } from './routes/replay.js';
 import { runStreamRoute } from './routes/run-stream.js';
 import { runRoutes } from './routes/runs.js';
+import { sessionRoutes } from './routes/session.js';
 import { spanRoutes } from './routes/spans.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -41,6 +43,11 @@ export interface ApiAppOptions {
   streamHeartbeatMs?: number;
   /** Where unexpected (500) errors are reported. @defaultValue one line to stderr */
   logError?: ErrorLogger;
+  /**
+   * The folder of the built web dashboard, served at `/`; `false` serves none.
+   * @defaultValue the package's `web/dist`, when it has been built
+   */
+  dashboard?: string | false;
 }
 
 /** The paths the gateway answers (with its own virtual keys) when it is mounted. */
@@ -111,8 +118,10 @@ export function createApiApp(ctx: ServerContext, options: ApiAppOptions = {}): O
   metricsRoutes(app, ctx);
   costRoutes(app, ctx);
   alertRoutes(app, ctx);
+  sessionRoutes(app, ctx);
 
   // After ours, so that our /healthz answers rather than the gateway's.
   if (ctx.gateway) app.route('/', createGatewayApp(ctx.gateway));
+  if (options.dashboard !== false) mountDashboard(app, options.dashboard ?? DASHBOARD_DIR);
   return app;
 }
