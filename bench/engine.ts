@@ -11,7 +11,7 @@
  *                                                   # BENCH_CPU=1: also CPU ms per run (process, main thread)
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,7 +21,7 @@ import { createLogger } from '../src/telemetry/logs.js';
 import { createMetrics } from '../src/telemetry/metrics/index.js';
 import { openSqliteSpanStore } from '../src/telemetry/spans/index.js';
 import { createTracing } from '../src/telemetry/tracing/index.js';
-import { listFlag, percentile, print } from './common.js';
+import { listFlag, mainThreadCpuMs, percentile, print } from './common.js';
 import { holdWorkflow, mapWorkflow, napWorkflow, seq10Workflow } from './workflows.js';
 
 const durability = (process.env.BATON_DURABILITY as 'full' | 'normal' | undefined) ?? 'full';
@@ -75,18 +75,6 @@ async function withEngine<T>(fn: (baton: Baton, dir: string) => Promise<T>): Pro
 }
 
 /** The main thread's CPU time (user + system, ms) from /proc on Linux; undefined elsewhere. */
-function mainThreadCpuMs(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // In clock ticks, USER_HZ = 100 on Linux.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Unmeasured runs before each sequential measurement. */
 const WARMUP_RUNS = Number(process.env.BENCH_WARMUP ?? 300);
 

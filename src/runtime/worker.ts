@@ -104,7 +104,7 @@ export class Worker {
     this.heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseMs / 3));
     this.ownPollMs = options.pollMs;
     this.env = { now: () => Date.now(), childDefinition: (w, v) => versions.childDefinition(w, v) };
-    this.observe = stepObserver(options);
+    this.observe = stepObserver({ ...options, workerId: this.id });
   }
 
   /** Tasks running now. */

@@ -14,8 +14,13 @@ import type { Tracing } from './tracing/tracing.js';
 export type StepObserver = (task: ClaimedTask, body: () => Promise<StepOutcome>) => Promise<StepOutcome>;
 
 /** The observer of a worker with `tracing` and/or `logger`; undefined when it has neither. */
-export function stepObserver(options: { tracing?: Tracing; logger?: Logger }): StepObserver | undefined {
-  const { tracing, logger } = options;
+export function stepObserver(options: {
+  tracing?: Tracing;
+  logger?: Logger;
+  /** Named on the attempt spans exported to OTLP. */
+  workerId?: string;
+}): StepObserver | undefined {
+  const { tracing, logger, workerId } = options;
   if (!tracing && !logger) return undefined;
   installContextManager();
   // Per-step lines are debug: at info, a busy worker would write two lines per step (tens of
@@ -23,9 +28,9 @@ export function stepObserver(options: { tracing?: Tracing; logger?: Logger }): S
   const verbose = logger?.isLevelEnabled('debug') ?? false;
   return async (task, body) => {
     const started = tracing?.startAttempt(task);
-    const spanContext = started?.span.spanContext();
-    const log = logger && verbose ? attemptLogger(logger, task, spanContext) : undefined;
-    const failureLog = () => log ?? (logger ? attemptLogger(logger, task, spanContext) : undefined);
+    const log = logger && verbose ? attemptLogger(logger, task, started?.span.spanContext()) : undefined;
+    const failureLog = () =>
+      log ?? (logger ? attemptLogger(logger, task, started?.span.spanContext()) : undefined);
     let ctx = started?.ctx ?? ROOT_CONTEXT;
     if (log) ctx = ctx.setValue(LOGGER_KEY, log);
     log?.debug({ kind: task.kind, workflow: task.run.workflow }, 'step started');
@@ -34,11 +39,11 @@ export function stepObserver(options: { tracing?: Tracing; logger?: Logger }): S
     try {
       outcome = await context.with(ctx, body);
     } catch (error) {
-      if (started) tracing?.endAttempt(started.span, undefined, error);
+      if (started) tracing?.endAttempt(started.span, undefined, error, workerId);
       failureLog()?.warn({ err: error, duration_ms: performance.now() - t0 }, 'step failed');
       throw error;
     }
-    if (started) tracing?.endAttempt(started.span, outcome);
+    if (started) tracing?.endAttempt(started.span, outcome, undefined, workerId);
     if (outcome.type === 'failed') {
       failureLog()?.warn(
         { error_code: outcome.error.code, error: outcome.error.message, duration_ms: performance.now() - t0 },

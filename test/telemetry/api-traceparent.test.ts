@@ -58,7 +58,7 @@ it("puts a run submitted with traceparent in the caller's trace, under the calle
   const { id } = (await res.json()) as { id: string };
   const run = await engine.baton.waitForRun(id);
   expect(run.traceId).toBe(traceId);
-  const spans = await engine.trace(traceId);
+  const spans = await engine.trace(run);
   const runSpan = spans.find((s) => s.name === 'invoke_workflow hello');
   expect(runSpan?.parentSpanId).toBe(callerSpan);
   expect(spans.find((s) => s.stepId === 'say')?.parentSpanId).toBe(runSpan?.spanId);

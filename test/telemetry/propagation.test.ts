@@ -91,7 +91,7 @@ it('records a streamed chat call, its span ending with the stream', async () => 
   );
   const run = await engine.baton.waitForRun((await engine.baton.submit('stream', {})).id);
   expect(run.output).toEqual({ ask: 'streamed answer' });
-  const spans = await engine.trace(run.traceId);
+  const spans = await engine.trace(run);
   const chat = spans.find((s) => s.name === 'chat fast');
   expect(chat?.parentSpanId).toBe(spans.find((s) => s.name === 'step ask')?.spanId);
   expect(chat?.attributes).toMatchObject({

@@ -77,7 +77,7 @@ async function runSupport(options: { captureContent?: boolean } = {}) {
   const submitted = await engine.baton.submit('support', { question: QUESTION }, { tenant: 'acme' });
   const run = await engine.baton.waitForRun(submitted.id);
   expect(run.status).toBe('succeeded');
-  return { run, spans: await engine.trace(run.traceId) };
+  return { run, spans: await engine.trace(run) };
 }
 
 describe('the trace of a multi-agent run', () => {
@@ -164,7 +164,8 @@ describe('the trace of a multi-agent run', () => {
       'baton.workflow': 'support',
       'baton.workflow_version': run.versionId,
       'baton.tenant': 'acme',
-      'baton.step.outcome': 'succeeded',
+      'baton.attempt.status': 'succeeded',
+      'baton.worker_id': expect.any(String),
     });
   });
 

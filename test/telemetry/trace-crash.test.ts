@@ -7,6 +7,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { Baton } from '../../src/runtime/baton.js';
 import { openSqliteSpanStore } from '../../src/telemetry/spans/sqlite-span-store.js';
+import { readRunTrace } from '../../src/telemetry/tracing/engine-spans.js';
 import { attemptSpanId, runSpanId } from '../../src/telemetry/tracing/ids.js';
 import { workerProcesses } from '../crash/worker-process.js';
 import { type FakeOpenAI, type RecordedRequest, startFakeOpenAI } from '../gateway/fakes/index.js';
@@ -70,7 +71,7 @@ it('keeps one trace, and one run span, across a SIGKILL takeover', async () => {
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
 
-  const all = await spans.listSpans({ traceId: run.traceId });
+  const all = await readRunTrace({ store: baton.store, spans }, await baton.getRun(run.id));
   expect(all.every((s) => s.traceId === run.traceId)).toBe(true);
   const root = all.filter((s) => s.name === 'invoke_workflow chatty');
   expect(root).toHaveLength(1);

@@ -27,7 +27,7 @@ it('parents every attempt of a retried step to the same run span, in one trace',
   );
   const run = await engine.baton.waitForRun((await engine.baton.submit('flaky', {})).id);
   expect(run.status).toBe('succeeded');
-  const spans = await engine.trace(run.traceId);
+  const spans = await engine.trace(run);
   const attempts = spans.filter((s) => s.name === 'step fetch');
   expect(attempts.map((s) => s.attributes['baton.attempt'])).toEqual([1, 2, 3]);
   expect(attempts.map((s) => s.spanId)).toEqual(
@@ -42,7 +42,7 @@ it('parents every attempt of a retried step to the same run span, in one trace',
     { code: 'ok' },
   ]);
   expect(attempts[0]?.attributes).toMatchObject({
-    'baton.step.outcome': 'failed',
+    'baton.attempt.status': 'failed',
     'error.type': expect.any(String),
   });
   expect(spans.every((s) => s.traceId === run.traceId)).toBe(true);
@@ -65,7 +65,7 @@ it('records a failed run span with its error', async () => {
   );
   const run = await engine.baton.waitForRun((await engine.baton.submit('doomed', {})).id);
   expect(run.status).toBe('failed');
-  const spans = await engine.trace(run.traceId);
+  const spans = await engine.trace(run);
   expect(spans.find((s) => s.spanId === runSpanId(run.id))).toMatchObject({
     name: 'invoke_workflow doomed',
     status: { code: 'error' },

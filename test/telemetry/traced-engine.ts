@@ -8,10 +8,12 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { z } from 'zod';
 import type { AgentDefinition } from '../../src/agents/agent/index.js';
 import { enableAgents, openAgentStore } from '../../src/agents/enable-agents.js';
+import type { Run } from '../../src/core/types.js';
 import { Baton } from '../../src/runtime/baton.js';
 import { createLogger } from '../../src/telemetry/logs.js';
 import type { SpanStore, StoredSpan } from '../../src/telemetry/spans/port.js';
 import { openSqliteSpanStore } from '../../src/telemetry/spans/sqlite-span-store.js';
+import { readRunTrace } from '../../src/telemetry/tracing/engine-spans.js';
 import { createTracing, type Tracing } from '../../src/telemetry/tracing/tracing.js';
 import { defineTool } from '../../src/tools/define-tool.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../gateway/fakes/index.js';
@@ -25,8 +27,8 @@ export interface TracedEngine {
   spans: SpanStore;
   /** Every log line written, parsed. */
   logs: Record<string, unknown>[];
-  /** The spans of a trace, once every span ended so far is written. */
-  trace(traceId: string): Promise<StoredSpan[]>;
+  /** A run's trace (engine spans derived, the others stored), once every span ended so far is written. */
+  trace(run: Run): Promise<StoredSpan[]>;
   close(): Promise<void>;
 }
 
@@ -73,9 +75,9 @@ export async function startTracedEngine(
     tracing,
     spans,
     logs,
-    async trace(traceId) {
+    async trace(run) {
       await tracing.flush();
-      return spans.listSpans({ traceId });
+      return readRunTrace({ store: baton.store, spans }, run);
     },
     async close() {
       await baton.close();

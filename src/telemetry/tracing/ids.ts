@@ -10,38 +10,43 @@ import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
 const HEX32 = /^[0-9a-f]{32}$/;
 
 /**
- * A 32-bit FNV-1a of `text`, started from `seed`. Ids need to be stable and well spread, not secret:
- * a cryptographic hash cost 2% of a busy worker's CPU (one per span).
+ * Ids need to be stable and well spread, not secret: a cryptographic hash cost 2% of a busy
+ * worker's CPU (one per span). Each 8 hex digits are a 32-bit FNV-1a of `text` from its own seed,
+ * all computed in one pass, with a final avalanche so that ids of similar texts differ in every digit.
  */
-function fnv1a(text: string, seed: number): number {
-  let h = seed >>> 0;
+function hash(text: string, chars: 16 | 32): string {
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
+  let c = 0x85ebca6b;
+  let d = 0xc2b2ae35;
+  const wide = chars === 32;
   for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x01000193);
+    if (wide) {
+      c = Math.imul(c ^ code, 0x01000193);
+      d = Math.imul(d ^ code, 0x01000193);
+    }
   }
-  // A final avalanche, so that ids of similar texts differ in every digit.
+  let id = hex8(a) + hex8(b);
+  if (wide) id += hex8(c) + hex8(d);
+  // All zeros is the invalid id in W3C trace context.
+  return ZEROS.test(id) ? `${id.slice(0, -1)}1` : id;
+}
+
+const ZEROS = /^0+$/;
+
+function hex8(h: number): string {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return h >>> 0;
-}
-
-const SEEDS = [0x811c9dc5, 0x9e3779b9, 0x85ebca6b, 0xc2b2ae35] as const;
-
-function hash(text: string, chars: 16 | 32): string {
-  let id = '';
-  for (let i = 0; i < chars / 8; i++)
-    id += fnv1a(text, SEEDS[i] as number)
-      .toString(16)
-      .padStart(8, '0');
-  // All zeros is the invalid id in W3C trace context.
-  if (/^0+$/.test(id)) id = `${id.slice(0, -1)}1`;
-  return id;
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /** The OpenTelemetry trace id of a run's `traceId`: itself when it is 32 lowercase hex, else derived. */
 export function otelTraceId(batonTraceId: string): string {
-  if (HEX32.test(batonTraceId) && !/^0+$/.test(batonTraceId)) return batonTraceId;
+  if (HEX32.test(batonTraceId) && !ZEROS.test(batonTraceId)) return batonTraceId;
   return hash(`baton.trace:${batonTraceId}`, 32);
 }
 

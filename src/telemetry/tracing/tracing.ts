@@ -20,7 +20,8 @@ import {
   context,
   ROOT_CONTEXT,
   type Span,
-  SpanKind,
+  type SpanContext,
+  type SpanKind,
   SpanStatusCode,
   TraceFlags,
   type Tracer,
@@ -41,6 +42,8 @@ import { TRACING_KEY } from '../context-keys.js';
 import type { SpanStore } from '../spans/port.js';
 import { DEFAULT_CONTENT_BYTES, maskedContent } from './content.js';
 import { installContextManager } from './context-manager.js';
+import { EngineSpanExport } from './engine-span-export.js';
+import { attemptSpan, parentSpanOf, runSpan } from './engine-spans.js';
 import { errorType } from './genai-attributes.js';
 import { attemptSpanId, childSpanId, DerivedIds, otelTraceId, runSpanId } from './ids.js';
 import { PARENT_SPAN_TAG } from './parent-span-tag.js';
@@ -68,6 +71,56 @@ export interface TracingOptions {
 
 export { PARENT_SPAN_TAG };
 
+/**
+ * A step attempt's span while its body runs: not recording (the attempt's span is derived from the
+ * store, see engine-spans.ts), it only names the parent of the spans made inside the step.
+ */
+export class AttemptSpan implements Span {
+  /** Epoch milliseconds. */
+  readonly startTime = Date.now();
+  #context: SpanContext | undefined;
+
+  constructor(
+    readonly task: ClaimedTask,
+    readonly traceId: string,
+  ) {}
+
+  spanContext(): SpanContext {
+    this.#context ??= {
+      traceId: this.traceId,
+      spanId: attemptSpanId(this.task),
+      traceFlags: TraceFlags.SAMPLED,
+    };
+    return this.#context;
+  }
+  setAttribute(): this {
+    return this;
+  }
+  setAttributes(): this {
+    return this;
+  }
+  addEvent(): this {
+    return this;
+  }
+  addLink(): this {
+    return this;
+  }
+  addLinks(): this {
+    return this;
+  }
+  setStatus(): this {
+    return this;
+  }
+  updateName(): this {
+    return this;
+  }
+  end(): void {}
+  isRecording(): boolean {
+    return false;
+  }
+  recordException(): void {}
+}
+
 /** What {@link Tracing.watch} reads of the engine's store. */
 export type RunSource = {
   getRun(id: string): Promise<Run | undefined>;
@@ -94,6 +147,10 @@ export class Tracing {
   readonly #ids = new DerivedIds();
   readonly #pending = new Set<Promise<void>>();
   readonly #onError: (error: unknown) => void;
+  /** Where run and attempt spans go when exporters other than the span store want them. */
+  readonly #engineSpanExport: EngineSpanExport | undefined;
+  /** Span contexts of recent runs: every step of a run hangs from the same one. */
+  readonly #runContexts = new Map<string, Context>();
 
   constructor(options: TracingOptions) {
     installContextManager();
@@ -106,72 +163,85 @@ export class Tracing {
       maxExportBatchSize: 1024,
       maxQueueSize: 16_384,
     };
-    const processors: SpanProcessor[] = [];
+    // The span store gets the SDK's spans (model, tool and agent calls); the run and attempt spans
+    // are derived from the engine's store when read (engine-spans.ts). Other exporters get both.
+    const storeProcessors: SpanProcessor[] = [];
     if (options.spanStore) {
-      processors.push(new BatchSpanProcessor(new SpanStoreExporter(options.spanStore, this.#onError), batch));
+      storeProcessors.push(
+        new BatchSpanProcessor(new SpanStoreExporter(options.spanStore, this.#onError), batch),
+      );
     }
+    const others: SpanProcessor[] = [];
     if (options.otlp) {
       const exporter = new OTLPTraceExporter({
         url: options.otlp.url,
         ...(options.otlp.headers ? { headers: options.otlp.headers } : {}),
       });
-      processors.push(new BatchSpanProcessor(exporter, batch));
+      others.push(new BatchSpanProcessor(exporter, batch));
     }
-    for (const exporter of options.exporters ?? []) processors.push(new BatchSpanProcessor(exporter, batch));
+    for (const exporter of options.exporters ?? []) others.push(new BatchSpanProcessor(exporter, batch));
+    const resource = resourceFromAttributes({ 'service.name': options.serviceName ?? 'baton' });
     this.#provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'baton' }),
+      resource,
       idGenerator: this.#ids,
-      spanProcessors: processors,
+      spanProcessors: [...storeProcessors, ...others],
     });
+    this.#engineSpanExport = others.length > 0 ? new EngineSpanExport(others, resource) : undefined;
     this.tracer = this.#provider.getTracer('baton');
   }
 
   /** The context a step attempt's spans hang from: its run's span, wherever that is recorded. */
   runContext(run: Pick<Run, 'id' | 'traceId'>): Context {
-    return trace.setSpanContext(ROOT_CONTEXT, {
-      traceId: otelTraceId(run.traceId),
-      spanId: runSpanId(run.id),
-      traceFlags: TraceFlags.SAMPLED,
-      isRemote: true,
-    });
+    let ctx = this.#runContexts.get(run.id);
+    if (ctx) return ctx;
+    ctx = trace
+      .setSpanContext(ROOT_CONTEXT, {
+        traceId: otelTraceId(run.traceId),
+        spanId: runSpanId(run.id),
+        traceFlags: TraceFlags.SAMPLED,
+        isRemote: true,
+      })
+      .setValue(TRACING_KEY, this);
+    // Runs in flight at once are far fewer; forgetting all of them now and then costs a few hashes.
+    if (this.#runContexts.size >= 4096) this.#runContexts.clear();
+    this.#runContexts.set(run.id, ctx);
+    return ctx;
   }
 
-  /** Starts the span of a step attempt; returns it and the context its body runs in. */
-  startAttempt(task: ClaimedTask): { span: Span; ctx: Context } {
-    const label = task.kind === 'finalize' ? task.run.workflow : task.stepId;
-    const attributes: Attributes = {
-      'baton.run_id': task.runId,
-      'baton.task_kind': task.kind,
-      'baton.attempt': task.attempt,
-      'baton.workflow': task.run.workflow,
-      'baton.workflow_version': task.run.versionId,
-      'baton.tenant': task.run.tenant,
-    };
-    if (task.stepId !== '') attributes['baton.step_id'] = task.stepId;
-    if (task.item >= 0) attributes['baton.item'] = task.item;
+  /**
+   * Starts the span of a step attempt: the context its body runs in, whose span (with the id any
+   * process derives for the attempt) model, tool and agent spans hang from. The id is derived only
+   * when something asks for it: most steps make no call that is traced.
+   */
+  startAttempt(task: ClaimedTask): { span: AttemptSpan; ctx: Context } {
     const parent = this.runContext(task.run);
-    const span = this.#ids.next({ spanId: attemptSpanId(task) }, () =>
-      this.tracer.startSpan(
-        `${task.kind} ${label}${task.item >= 0 ? `[${task.item}]` : ''}`,
-        { kind: SpanKind.INTERNAL, attributes },
-        parent,
-      ),
-    );
-    return { span, ctx: trace.setSpan(parent, span).setValue(TRACING_KEY, this) };
+    const span = new AttemptSpan(task, (trace.getSpanContext(parent) as SpanContext).traceId);
+    return { span, ctx: trace.setSpan(parent, span) };
   }
 
-  /** Ends a step attempt's span with its outcome (or the error its body threw). */
-  endAttempt(span: Span, returned: StepOutcome | undefined, error?: unknown): void {
+  /**
+   * Ends a step attempt's span with its outcome (or the error its body threw). The span store needs
+   * nothing (the attempt is in the engine's store); other exporters get the span now.
+   */
+  endAttempt(span: AttemptSpan, returned: StepOutcome | undefined, error?: unknown, workerId = ''): void {
+    if (!this.#engineSpanExport) return;
     // A body that threw fails the attempt as the worker reports it.
     const outcome: StepOutcome = returned ?? { type: 'failed', error: toErrorInfo(error) };
-    span.setAttribute('baton.step.outcome', outcome.type);
-    if (outcome.type === 'failed') {
-      span.setAttribute('error.type', outcome.error.code);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
-    } else {
-      span.setStatus({ code: SpanStatusCode.OK });
-    }
-    span.end();
+    const { task } = span;
+    this.#engineSpanExport.export(
+      attemptSpan(task.run, {
+        runId: task.runId,
+        stepId: task.stepId,
+        kind: task.kind,
+        item: task.item,
+        attempt: task.attempt,
+        workerId,
+        status: outcome.type === 'failed' ? 'failed' : 'succeeded',
+        startedAt: span.startTime,
+        finishedAt: Date.now(),
+        ...(outcome.type === 'failed' ? { error: outcome.error } : {}),
+      }),
+    );
   }
 
   /**
@@ -232,8 +302,12 @@ export class Tracing {
     return this.captureContent ? maskedContent(value, this.maxContentBytes) : undefined;
   }
 
-  /** Records the run span of every run this process finishes. Returns the unsubscribe function. */
+  /**
+   * Exports the run span of every run this process finishes, when exporters other than the span
+   * store are configured (the span store derives it when read). Returns the unsubscribe function.
+   */
   watch(store: RunSource): () => void {
+    if (!this.#engineSpanExport) return () => {};
     return store.onRunFinished(({ id }) => {
       const recording = this.recordRun(store, id).catch(this.#onError);
       this.#pending.add(recording);
@@ -241,46 +315,14 @@ export class Tracing {
     });
   }
 
-  /** Records the `invoke_workflow` span of a finished run, from its stored times. */
+  /** Exports the `invoke_workflow` span of a finished run, from its stored times. */
   async recordRun(store: Omit<RunSource, 'onRunFinished'>, runId: string): Promise<void> {
+    if (!this.#engineSpanExport) return;
     const run = await store.getRun(runId);
     if (!run || run.finishedAt === undefined) return;
-    const traceId = otelTraceId(run.traceId);
-    const parentSpanId = await parentSpanOf(store, run);
-    const parent = parentSpanId
-      ? trace.setSpanContext(ROOT_CONTEXT, {
-          traceId,
-          spanId: parentSpanId,
-          traceFlags: TraceFlags.SAMPLED,
-          isRemote: true,
-        })
-      : ROOT_CONTEXT;
-    const attributes: Attributes = {
-      'gen_ai.operation.name': 'invoke_workflow',
-      'gen_ai.workflow.name': run.workflow,
-      'baton.run_id': run.id,
-      'baton.workflow': run.workflow,
-      'baton.workflow_version': run.versionId,
-      'baton.tenant': run.tenant,
-      'baton.run.status': run.status,
-      'baton.run.depth': run.depth,
-    };
-    if (traceId !== run.traceId) attributes['baton.trace_id'] = run.traceId;
-    if (run.parentRunId) attributes['baton.parent_run_id'] = run.parentRunId;
-    if (run.parentStepId) attributes['baton.parent_step_id'] = run.parentStepId;
-    const span = this.#ids.next({ traceId, spanId: runSpanId(run.id) }, () =>
-      this.tracer.startSpan(
-        `invoke_workflow ${run.workflow}`,
-        { kind: SpanKind.INTERNAL, attributes, startTime: run.createdAt },
-        parent,
-      ),
-    );
-    if (run.status === 'succeeded') span.setStatus({ code: SpanStatusCode.OK });
-    else {
-      span.setAttribute('error.type', run.error?.code ?? run.status.toUpperCase());
-      span.setStatus({ code: SpanStatusCode.ERROR, message: run.error?.message ?? run.status });
-    }
-    span.end(run.finishedAt);
+    const parentAttempts =
+      run.parentRunId && run.parentStepId ? await store.listAttempts(run.parentRunId) : [];
+    this.#engineSpanExport.export(runSpan(run, parentSpanOf(run, parentAttempts)));
   }
 
   /** Writes every span ended so far (run spans being recorded included). */
@@ -301,21 +343,3 @@ const NOT_RECORDING = trace.wrapSpanContext({
   spanId: '0000000000000000',
   traceFlags: TraceFlags.NONE,
 });
-
-/**
- * The span a run's span hangs from: a delegation's tag names it; a workflow step's child hangs from
- * the parent step's attempt that started it (the last one to start before the child was created).
- */
-async function parentSpanOf(store: Omit<RunSource, 'onRunFinished'>, run: Run): Promise<string | undefined> {
-  const tag = run.tags.find((t) => t.startsWith(PARENT_SPAN_TAG));
-  if (tag) return tag.slice(PARENT_SPAN_TAG.length);
-  if (!run.parentRunId || !run.parentStepId) return undefined;
-  let attempt = 0;
-  for (const a of await store.listAttempts(run.parentRunId)) {
-    if (a.kind === 'step' && a.stepId === run.parentStepId && a.startedAt <= run.createdAt) {
-      attempt = Math.max(attempt, a.attempt);
-    }
-  }
-  if (attempt === 0) return undefined;
-  return attemptSpanId({ runId: run.parentRunId, kind: 'step', stepId: run.parentStepId, item: -1, attempt });
-}

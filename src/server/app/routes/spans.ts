@@ -5,6 +5,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { StoredSpan } from '../../../telemetry/spans/port.js';
+import { readRunTrace } from '../../../telemetry/tracing/engine-spans.js';
 import { runSpanId } from '../../../telemetry/tracing/ids.js';
 import type { ServerContext } from '../../context.js';
 import { allow } from '../access.js';
@@ -34,7 +35,7 @@ const spans = createRoute({
   path: '/v1/runs/{id}/spans',
   tags: ['Runs'],
   summary:
-    "A run's spans: its workflow span and everything under it, child runs included; empty when tracing is off",
+    "A run's spans: its workflow span and everything under it, child runs included. Run and step attempt spans are always there (derived from the run's attempts); model, tool and agent spans when tracing is on",
   middleware: [allow('runs.spans')] as const,
   request: { params: z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {
@@ -48,8 +49,10 @@ export function spanRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void {
   app.openapi(spans, async (c) => {
     const caller = c.get('caller');
     const run = await runOfTenant(ctx, caller, c.req.valid('param').id);
-    if (!ctx.spans) return c.json({ data: [] }, 200);
-    const trace = await ctx.spans.listSpans({ traceId: run.traceId });
+    const trace = await readRunTrace(
+      { store: ctx.baton.store, ...(ctx.spans ? { spans: ctx.spans } : {}) },
+      run,
+    );
     return c.json({ data: subtree(trace, runSpanId(run.id), caller.tenant) }, 200);
   });
 }
