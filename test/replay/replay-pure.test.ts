@@ -65,4 +65,27 @@ describe('replay of pure kinds', () => {
       'recorded skipped, replay succeeded',
     );
   });
+
+  it('bounds each step by its timeout, as a worker does: a body that never settles does not hold the replay', async () => {
+    const b = await engine();
+    await b.register(
+      workflow({ name: 'stuck', version: '1', input: z.object({}) })
+        .step('wait', {
+          timeout: 50,
+          retry: { maxAttempts: 1 },
+          // Ignores its signal and never settles: only the timeout ends it.
+          run: () => new Promise<never>(() => undefined),
+        })
+        .build(),
+    );
+    b.worker({ pollMs: 10 });
+    const run = await b.waitForRun((await b.submit('stuck', {})).id);
+    expect(run.error?.code).toBe('STEP_TIMEOUT');
+
+    const report = await b.replay(run.id);
+    expect(report.steps).toEqual([
+      expect.objectContaining({ stepId: 'wait', status: 'same', mode: 'executed' }),
+    ]);
+    expect(report.output.status).toBe('not-compared');
+  }, 10_000);
 });

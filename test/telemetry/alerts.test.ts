@@ -231,6 +231,29 @@ describe('default alert rules', () => {
     expect(s.received[1]?.baton.value).toBe(0);
   });
 
+  test('model error rate: example runs are found among many newer calls of other aliases', async () => {
+    const s = await setup([rule('model-error-rate')]);
+    await s.fx.logCalls(
+      T,
+      Array.from({ length: 18 }, () => ({ route: 'fast' })),
+    );
+    const failing = await s.fx.finishRun({
+      at: T + S,
+      durationMs: S,
+      calls: [{ route: 'fast', status: 'error' }],
+    });
+    await s.fx.logCalls(T + 2 * S, [{ route: 'fast', status: 'error' }]);
+    // Newer than the failure: more successful calls of another alias than a page of the log holds.
+    await s.fx.logCalls(
+      T + 3 * S,
+      Array.from({ length: 250 }, () => ({ route: 'smart' })),
+    );
+    await s.tickAt(T + MIN);
+    expect(statuses(s)).toEqual(['firing']);
+    expect(s.received[0]?.baton).toMatchObject({ subject: 'fast', value: 0.1 });
+    expect(s.received[0]?.baton.exampleRuns.map((r) => r.id)).toEqual([failing.id]);
+  });
+
   test('a run above 5× the p99 cost of the previous 24 hours', async () => {
     const s = await setup([rule('run-cost-outlier')]);
     for (let i = 0; i < 20; i++) {
@@ -360,6 +383,12 @@ describe('alert service', () => {
     expect(() =>
       parseAlertsConfig({ rules: [{ id: 'x', kind: 'success-rate', window: 'soon', below: 1 }] }),
     ).toThrow(/rules\.0\.window/);
+    // The error rate is measured per model alias: a workflow filter would be silently ignored.
+    expect(() =>
+      parseAlertsConfig({
+        rules: [{ id: 'x', kind: 'model-error-rate', workflow: 'billing', above: 0.1, window: '5m' }],
+      }),
+    ).toThrow(/rules\.0\.workflow: a model-error-rate rule watches model aliases/);
   });
 });
 

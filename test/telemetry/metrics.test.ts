@@ -317,16 +317,25 @@ describe('createMetrics after a known set of runs, model calls and tool calls', 
     const b = await engine();
     await registerWorkflows(b);
     b.worker({ pollMs: 5 });
-    await b.waitForRun((await b.submit('flaky', {})).id);
-    // Counting starts at the exporter's start: a millisecond boundary shared with the run's end would
-    // make "before" ambiguous, so the exporter starts strictly later.
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    const fromNow = metricsOf({ baton: b });
+    const before = await b.waitForRun((await b.submit('flaky', {})).id);
+    // The exporter starts in the very millisecond the run finished (stores stamp milliseconds): that run
+    // happened before the start and is not counted, whatever the machine's speed.
+    const start = before.finishedAt as number;
+    let clock = start;
+    const fromNow = metricsOf({ baton: b, now: () => clock });
     const everything = metricsOf({ baton: b, window: { since: 0 } });
     expect((await scrape(fromNow)).series('baton_runs_finished_total')).toHaveLength(0);
+    expect((await scrape(fromNow)).series('baton_step_retries_total')).toHaveLength(0);
     expect(
       (await scrape(everything)).value('baton_runs_finished_total', { workflow: 'flaky', status: 'failed' }),
     ).toBe(1);
     expect((await scrape(everything)).value('baton_step_retries_total', { workflow: 'flaky' })).toBe(2);
+    // A run after the start counts (its retries wait at least a millisecond each, so it ends later).
+    const after = await b.waitForRun((await b.submit('flaky', {})).id);
+    expect(after.finishedAt).toBeGreaterThan(start);
+    clock = after.finishedAt as number;
+    const m = await scrape(fromNow);
+    expect(m.value('baton_runs_finished_total', { workflow: 'flaky', status: 'failed' })).toBe(1);
+    expect(m.value('baton_step_retries_total', { workflow: 'flaky' })).toBe(2);
   });
 });

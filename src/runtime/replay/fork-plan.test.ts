@@ -61,6 +61,21 @@ describe('planFork', () => {
     expect(plan.effects).toEqual(['pay']);
   });
 
+  it('runs again every step depending on a step it executes, not only on the fork step', () => {
+    // A new version adds `x`, which `c` now needs; the recorded run (of the old version) never ran it.
+    const changed: Graph = {
+      ...graph,
+      steps: graph.steps.map((s) => (s.id === 'c' ? node('c', ['b', 'x']) : s)).concat(node('x')),
+    };
+    const plan = planFork('r1', changed, recorded, 'pay');
+    expect(plan.execute).toEqual(['c', 'pay', 'e', 'x']);
+    expect(plan.seed).toEqual({ fromRun: 'r1', outputs: { a: 1, b: ['c'] }, skipped: ['d'] });
+    // A step the recorded run failed is executed again, and so are the settled steps after it.
+    const failedC = recorded.map((s) => (s.stepId === 'c' ? state('c', 'failed') : s));
+    expect(planFork('r1', graph, failedC, 'b').execute).toEqual(['b', 'c', 'd', 'e']);
+    expect(planFork('r1', graph, failedC, 'pay').execute).toEqual(['c', 'pay', 'e']);
+  });
+
   it('refuses an unknown step and a step whose needs have no recorded output', () => {
     expect(() => planFork('r1', graph, recorded, 'zz')).toThrow(
       expect.objectContaining({ code: 'STEP_NOT_FOUND' }),

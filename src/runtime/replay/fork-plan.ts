@@ -3,8 +3,9 @@
  *
  * Reused: every step the recorded run settled (succeeded, or skipped) that is neither N nor a step
  * depending on N, directly or not. Their outputs cannot depend on N, so they are taken as recorded
- * (history `step-reused`) and never executed again, effects included. Executed: N, the steps after it,
- * and any step the recorded run did not settle. Effect steps among those run only when allowed.
+ * (history `step-reused`) and never executed again, effects included. Executed: N, any step the
+ * recorded run did not settle (or the forked version added), and every step depending on one of
+ * those, directly or not. Effect steps among them run only when allowed.
  * @module
  */
 import type { RunSeed } from '../../core/commands.js';
@@ -44,14 +45,22 @@ export function planFork(
     );
   }
   const states = new Map(recorded.map((s) => [s.stepId, s]));
-  const after = closure(graph, fromStep, (id) =>
-    graph.steps.filter((s) => s.needs.includes(id)).map((s) => s.id),
+  const settled = (id: string) => {
+    const status = states.get(id)?.status;
+    return status === 'succeeded' || status === 'skipped';
+  };
+  // Executed: the fork step, every step the recorded run did not settle (or the version added), and
+  // everything depending on one of them: a step is reused only when none of its needs runs again.
+  const after = closure(
+    graph,
+    [fromStep, ...graph.steps.filter((s) => !settled(s.id)).map((s) => s.id)],
+    (id) => graph.steps.filter((s) => s.needs.includes(id)).map((s) => s.id),
   );
-  const before = closure(graph, fromStep, (id) => graph.steps.find((s) => s.id === id)?.needs ?? []);
+  const before = closure(graph, [fromStep], (id) => graph.steps.find((s) => s.id === id)?.needs ?? []);
   before.delete(fromStep);
   for (const id of before) {
     const status = states.get(id)?.status;
-    if (status !== 'succeeded' && status !== 'skipped') {
+    if (!settled(id)) {
       throw new BatonError(
         'INVALID_ARGUMENT',
         `step "${fromStep}" needs "${id}", which did not succeed in run ${runId} (${status ?? 'it never ran'}): there is no output to reuse`,
@@ -67,18 +76,18 @@ export function planFork(
   const execute: string[] = [];
   for (const node of graph.steps) {
     const state = states.get(node.id);
-    if (!after.has(node.id) && state?.status === 'succeeded') outputs[node.id] = state.output ?? null;
-    else if (!after.has(node.id) && state?.status === 'skipped') skipped.push(node.id);
-    else execute.push(node.id);
+    if (after.has(node.id)) execute.push(node.id);
+    else if (state?.status === 'succeeded') outputs[node.id] = state.output ?? null;
+    else skipped.push(node.id);
   }
   const effects = graph.steps.filter((s) => s.effect && execute.includes(s.id)).map((s) => s.id);
   return { seed: { fromRun: runId, outputs, ...(skipped.length ? { skipped } : {}) }, execute, effects };
 }
 
-/** `start` and every step reachable from it through `next`. */
-function closure(graph: Graph, start: string, next: (id: string) => string[]): Set<string> {
-  const seen = new Set<string>([start]);
-  const stack = [start];
+/** The `start` steps and every step reachable from them through `next`. */
+function closure(graph: Graph, start: readonly string[], next: (id: string) => string[]): Set<string> {
+  const seen = new Set<string>(start);
+  const stack = [...start];
   while (stack.length > 0) {
     for (const id of next(stack.pop() as string)) {
       if (graph.steps.some((s) => s.id === id) && !seen.has(id)) {

@@ -259,7 +259,9 @@ class Replay {
       });
     }
     try {
-      const result = await kind.execute(step, ctx, env);
+      const result = await withStepTimeout(step, ctx.signal, (signal) =>
+        kind.execute(step, { ...ctx, signal }, env),
+      );
       switch (result.type) {
         case 'succeeded':
           return {
@@ -295,11 +297,15 @@ class Replay {
     const out: unknown[] = [];
     for (const [index, item] of items.entries()) {
       try {
-        const value = await kind.executeItem?.(
-          step,
-          item,
-          { ...ctx, index, idempotencyKey: `${ctx.idempotencyKey}:${index}` },
-          env,
+        const value = await withStepTimeout(step, ctx.signal, (signal) =>
+          Promise.resolve(
+            kind.executeItem?.(
+              step,
+              item,
+              { ...ctx, signal, index, idempotencyKey: `${ctx.idempotencyKey}:${index}` },
+              env,
+            ),
+          ),
         );
         out.push(collect ? { ok: true, value: value ?? null } : (value ?? null));
       } catch (error) {
@@ -336,6 +342,47 @@ class Replay {
       else if (o?.status === 'skipped') out.set(id, { status: 'skipped', output: undefined });
     }
     return out;
+  }
+}
+
+/** Longest delay `setTimeout` takes. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Runs a step body under the step's `timeout`, as the worker does for each attempt: a body that never
+ * settles (the recorded run may have failed with `STEP_TIMEOUT` because of it) would otherwise hold the
+ * replay, and the API request waiting for it, forever.
+ */
+async function withStepTimeout<T>(
+  step: StepDefinition,
+  outer: AbortSignal,
+  body: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const ms = step.timeoutMs;
+  if (ms === undefined || ms > MAX_TIMER_MS) return body(outer);
+  const local = new AbortController();
+  const onOuter = () => local.abort(outer.reason);
+  if (outer.aborted) local.abort(outer.reason);
+  else outer.addEventListener('abort', onOuter, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new BatonError(
+        'STEP_TIMEOUT',
+        `step "${step.id}" ran longer than ${ms} ms in the replay`,
+        {
+          hint: 'The step timed out as it would on a worker; its `timeout` bounds the replay too',
+        },
+      );
+      local.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([body(local.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', onOuter);
   }
 }
 

@@ -227,8 +227,15 @@ export class AlertEvaluator {
       const firing = rate > rule.above;
       const examples: string[] = [];
       if (firing) {
-        // Newest first, one bounded page: enough to find a few failed calls made by runs.
-        const { entries } = await ledger.listRequests({ tenant: o.tenant, since, limit: 200 });
+        // Newest first, one bounded page of this alias's failures only: a page of every call would fill
+        // up with the successes and other aliases of a busy tenant and leave the alert without examples.
+        const { entries } = await ledger.listRequests({
+          tenant: o.tenant,
+          model: o.route,
+          status: 'error',
+          since,
+          limit: 200,
+        });
         for (const e of entries) {
           if (e.status !== 'error' || e.route !== o.route || !e.runId || examples.includes(e.runId)) continue;
           if (examples.push(e.runId) >= this.#examples) break;

@@ -59,6 +59,10 @@ export const alertRuleSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     ...common,
+    // Calls are grouped by tenant and model alias, not by workflow: a workflow here would be ignored.
+    workflow: z
+      .undefined({ error: 'a model-error-rate rule watches model aliases, not workflows: remove `workflow`' })
+      .optional(),
     kind: z.literal('model-error-rate'),
     above: Fraction,
     minCalls: z.number().int().positive().default(1),

@@ -23,7 +23,11 @@ export type MetricsDatabase = { path: string } | PostgresMetricsOptions;
 
 /** What counters count and how often the stores are read. */
 export interface MetricsWindow {
-  /** Counters and histograms count from this instant (epoch ms); `0` counts all the stores keep. @defaultValue when `createMetrics` is called */
+  /**
+   * Counters and histograms count from this instant (epoch ms, inclusive); `0` counts all the stores keep.
+   * @defaultValue the millisecond after `createMetrics` is called: what the stores stamped in the
+   * millisecond of the call happened before the exporter started, not after.
+   */
   since?: number;
   /** Rows younger than this are read again at each scrape, since they may still be written; older ones are read once. @defaultValue 120000 */
   settleMs?: number;
@@ -87,7 +91,9 @@ export function createMetrics(options: MetricsOptions): BatonMetrics {
       ...(options.tools ? { tool: (name: string) => options.tools?.breakerState(name) } : {}),
     },
     {
-      since: window.since ?? now(),
+      // Stores stamp at millisecond granularity: a run that finished just before the call may carry the
+      // call's own millisecond, so counting from it (inclusive) would count what happened before.
+      since: window.since ?? now() + 1,
       sinceIsStart: window.since === undefined,
       settleMs: window.settleMs ?? 120_000,
       aliveMs: window.aliveMs ?? 60_000,

@@ -36,15 +36,11 @@ export class RequestLogTally {
     private readonly caps: ModelLabelCaps,
   ) {}
 
-  /** Adds the calls that started in `range` to `tally`. */
+  /**
+   * Adds the calls that started in `range` to `tally`, a page at a time: a range may hold the whole
+   * log (`since: 0`, or the first settled read of an old `since`), so no more than a page is held.
+   */
   async add(tally: Tally, range: TimeRange): Promise<void> {
-    const entries = await this.#read(range);
-    const workflows = await this.#workflowsOf(entries);
-    for (const e of entries) this.#addEntry(tally, e, workflows);
-  }
-
-  async #read(range: TimeRange): Promise<RequestLogEntry[]> {
-    const entries: RequestLogEntry[] = [];
     let before: string | undefined;
     for (;;) {
       const page = await this.ledger.listRequests({
@@ -52,8 +48,10 @@ export class RequestLogTally {
         limit: PAGE,
         ...(before === undefined ? {} : { before }),
       });
-      for (const e of page.entries) if (e.at < range.to) entries.push(e);
-      if (page.nextCursor === undefined) return entries;
+      const entries = page.entries.filter((e) => e.at < range.to);
+      const workflows = await this.#workflowsOf(entries);
+      for (const e of entries) this.#addEntry(tally, e, workflows);
+      if (page.nextCursor === undefined) return;
       before = page.nextCursor;
     }
   }
