@@ -131,7 +131,7 @@ describe('default alert rules', () => {
       threshold: 0.95,
       window: '5m',
       since: T + MIN,
-      exampleRuns: [{ id: failed.id, url: `http://baton.test/v1/runs/${failed.id}` }],
+      exampleRuns: [{ id: failed.id, url: `http://baton.test/runs/${failed.id}` }],
     });
     expect(fired?.baton.value).toBeCloseTo(2 / 3, 10);
 

@@ -45,11 +45,11 @@ function describe(rule: AlertRule, state: AlertState): string {
   }
 }
 
-/** The notification of `state` (just entered) under `rule`; run links need `baseUrl`. */
+/** The notification of `state` (just entered) under `rule`; run links (to the dashboard's run page) need `baseUrl`. */
 export function alertNotification(rule: AlertRule, state: AlertState, baseUrl?: string): AlertNotification {
   const runs = state.exampleRuns.map((id) => ({
     id,
-    ...(baseUrl ? { url: `${baseUrl.replace(/\/+$/, '')}/v1/runs/${encodeURIComponent(id)}` } : {}),
+    ...(baseUrl ? { url: `${baseUrl.replace(/\/+$/, '')}/runs/${encodeURIComponent(id)}` } : {}),
   }));
   const head = state.status === 'firing' ? '🔴 FIRING' : '✅ RESOLVED';
   const text = `${head} ${rule.id} · ${state.tenant}/${state.subject}: ${describe(rule, state)}`;
