@@ -179,6 +179,11 @@ describe('cost model', () => {
         ['billing', 0],
         ['triage', 10],
       ]);
+      // Every workflow's model shares one read of the usage: the same figures as asked alone.
+      expect(all.body.data.find((m) => m.workflow === 'triage')?.totalCostUsd).toBeCloseTo(1.06, 10);
+      const versionAlone = await get('?version=1');
+      expect(versionAlone.status).toBe(400);
+      expect(versionAlone.body).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
       expect((await get('?workflow=triage&window=soon')).status).toBe(400);
       expect((await get('?workflow=nope')).status).toBe(404);
       expect((await get('?workflow=triage&version=9')).status).toBe(404);

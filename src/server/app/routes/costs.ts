@@ -4,6 +4,8 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { BatonError } from '../../../core/errors.js';
+import type { GatewayLedger } from '../../../gateway/ledger/port.js';
 import { type CostModel, costModel } from '../../../telemetry/costs/cost-model.js';
 import { parseDuration } from '../../../telemetry/run-window.js';
 import type { ServerContext } from '../../context.js';
@@ -65,6 +67,9 @@ const get = createRoute({
   },
 });
 
+/** Workflows in one answer without `workflow`: each costs a read of its runs in the window. */
+const MAX_WORKFLOWS = 100;
+
 /** Adds the costs route. */
 export function costRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void {
   app.openapi(get, async (c) => {
@@ -72,9 +77,33 @@ export function costRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void {
     const until = ctx.now();
     const since = until - parseDuration(q.window ?? '24h');
     const tenant = c.get('caller').tenant;
-    const sources = { baton: ctx.baton, ledger: ctx.gateway?.ledger };
+    if (q.version !== undefined && q.workflow === undefined) {
+      throw new BatonError(
+        'INVALID_ARGUMENT',
+        "version needs workflow: a version names one workflow's version",
+        {
+          hint: 'Add workflow=<name>, or leave version out for the latest version of every workflow',
+          details: { issues: [{ path: 'version', message: 'only with workflow' }] },
+        },
+      );
+    }
+    // Every workflow's model reads the same usage of the tenant: read it once per request. Up to
+    // now covers every run's calls (none finished later), whatever `until` each model asks for.
+    const ledger = ctx.gateway?.ledger;
+    let usage: ReturnType<GatewayLedger['runUsage']> | undefined;
+    const sources = {
+      baton: ctx.baton,
+      ledger: ledger && {
+        runUsage: (range: Parameters<GatewayLedger['runUsage']>[0]) => {
+          usage ??= ledger.runUsage({ ...range, until: Math.max(range.until ?? until, until + 1) });
+          return usage;
+        },
+      },
+    };
     const workflows =
-      q.workflow === undefined ? (await ctx.baton.listWorkflows()).map((w) => w.workflow) : [q.workflow];
+      q.workflow === undefined
+        ? (await ctx.baton.listWorkflows()).map((w) => w.workflow).slice(0, MAX_WORKFLOWS)
+        : [q.workflow];
     const data: CostModel[] = [];
     for (const workflow of workflows) {
       data.push(
