@@ -9,6 +9,7 @@
  *                                                   # scraped every second: compare with it off
  *                                                   # BENCH_SPAN_THREAD=0: spans written on the main thread
  *                                                   # BENCH_CPU=1: also CPU ms per run (process, main thread)
+ *   BENCH_RUNS=5000: runs measured by the seq scenario (default 1000; more gives steadier figures)
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -112,7 +113,7 @@ async function sequential(): Promise<void> {
       // Warm-up (not measured): a worker in production runs warm; the first runs pay for JIT compilation.
       await drive(WARMUP_RUNS);
       gaps.length = 0;
-      const total = 1000;
+      const total = Number(process.env.BENCH_RUNS ?? 1000);
       const start = performance.now();
       const elu0 = performance.eventLoopUtilization();
       const cpu0 = process.cpuUsage();

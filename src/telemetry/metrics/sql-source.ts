@@ -22,6 +22,11 @@ export interface SqlDialect {
   jsonText(column: string, field: string): string;
   hasTable(name: string): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * The history head read when the source was opened, answered by the first `historyHead()`: an
+   * adapter whose reads start late (on a thread still starting) still marks the exporter's start.
+   */
+  openedAtHead?: number;
 }
 
 /** How many of the latest attempts {@link MetricsSource.workers} looks at. */
@@ -34,9 +39,18 @@ const IDS_PER_STATEMENT = 500;
 export class SqlMetricsSource implements MetricsSource {
   #auditTable: Promise<boolean> | undefined;
 
-  constructor(private readonly sql: SqlDialect) {}
+  #openedAtHead: number | undefined;
+
+  constructor(private readonly sql: SqlDialect) {
+    this.#openedAtHead = sql.openedAtHead;
+  }
 
   async historyHead(): Promise<number> {
+    const opened = this.#openedAtHead;
+    if (opened !== undefined) {
+      this.#openedAtHead = undefined;
+      return opened;
+    }
     const [row] = await this.sql.all(`SELECT max(seq) AS head FROM ${this.sql.table('history')}`, []);
     return num(row?.head);
   }

@@ -10,12 +10,11 @@
  * open the same file, one after the other or at once.
  * @module
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BatonError } from '../../core/errors.js';
 import { openSqliteFile } from '../../store/sqlite/open-sqlite-file.js';
 import type { SqliteDatabase } from '../../store/sqlite/sqlite-driver.js';
+import { threadEntry } from '../thread-entry.js';
 import { SQLITE_SPAN_MIGRATIONS } from './migrations.js';
 import type { SpanQuery, SpanStore, StoredSpan } from './port.js';
 import {
@@ -116,7 +115,7 @@ class ThreadedSqliteSpanStore implements SpanStore {
   ) {
     this.#reader = reader;
     this.#path = path;
-    const { entry, eval: evaluate } = writerThreadEntry();
+    const { entry, eval: evaluate } = threadEntry(import.meta.url, 'span-writer-thread');
     this.#worker = new Worker(entry, { workerData: setup, eval: evaluate });
     this.#worker.unref();
     this.#worker.on('message', (reply: SpanWriterReply) => this.#settle(reply));
@@ -210,26 +209,4 @@ class ThreadedSqliteSpanStore implements SpanStore {
     if ('error' in reply) pending.reject(fromWireError(reply.error, this.#path));
     else pending.resolve(reply.value);
   }
-}
-
-/**
- * Where the writer thread starts: the compiled `span-writer-thread.js` beside this file in `dist/`.
- * From the sources (tsx, vitest), the `.ts` through tsx's loader, registered in the thread first: a
- * thread does not inherit its process's loader hooks, and tsx registers them on the main thread only.
- */
-function writerThreadEntry(): { entry: URL | string; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) {
-    return { entry: new URL('./span-writer-thread.js', import.meta.url), eval: false };
-  }
-  const thread = new URL('./span-writer-thread.ts', import.meta.url).href;
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve('tsx/package.json');
-  const exports = (require(manifest) as { exports: Record<string, { import?: { default?: string } }> })
-    .exports;
-  const api = new URL(
-    exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs',
-    pathToFileURL(manifest),
-  );
-  const code = `import(${JSON.stringify(api.href)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(thread)}); });`;
-  return { entry: code, eval: true };
 }
