@@ -88,6 +88,7 @@ export type ErrorCode =
   | 'DELIVERY_NOT_FOUND'
   | 'TRIGGER_NOT_FOUND'
   | 'KEY_NOT_FOUND'
+  | 'GATEWAY_NOT_CONFIGURED'
   | 'INTERNAL';
 
 /** The serializable form of an error, as stored in history and shown by the CLI and API. */

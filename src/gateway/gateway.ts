@@ -52,7 +52,7 @@ import {
 } from './routing/route-runner.js';
 import { orderTargets } from './routing/strategies.js';
 import { holdUntilContent } from './routing/stream-hold.js';
-import { type BreakerState, Target } from './routing/target.js';
+import { type BreakerState, Target, type TargetFailure } from './routing/target.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Usage } from './types.js';
 import { usageFromWire } from './types.js';
 
@@ -94,6 +94,14 @@ export interface TargetStatus {
   target: string;
   breaker: BreakerState;
   latencyMs: number | undefined;
+  /** When the breaker last changed state (ms since the epoch); absent while it never has. */
+  breakerSince?: number;
+  /** Retryable failures in a row since the last success. */
+  consecutiveFailures: number;
+  /** The last failure that counted against the breaker. */
+  lastFailure?: TargetFailure;
+  /** While open: when a trial call will be let through. */
+  retryAt?: number;
 }
 
 /** The governed gateway. */
@@ -339,12 +347,16 @@ export class Gateway {
       .map(([id, facts]) => ({ id, object: 'model' as const, created: 0, ...facts }));
   }
 
-  /** Every target's breaker state and latency. */
+  /** Every target called so far, with its breaker state and latency (a target never called has none). */
   targets(): TargetStatus[] {
     return [...this.#targets.values()].map((t) => ({
       target: t.name,
       breaker: t.state,
       latencyMs: t.latencyMs,
+      consecutiveFailures: t.consecutiveFailures,
+      ...(t.changedAt === undefined ? {} : { breakerSince: t.changedAt }),
+      ...(t.lastFailure === undefined ? {} : { lastFailure: t.lastFailure }),
+      ...(t.retryAt === undefined ? {} : { retryAt: t.retryAt }),
     }));
   }
 
@@ -521,7 +533,7 @@ export class Gateway {
     if (!target) {
       const provider = this.#providers.get(name.slice(0, name.indexOf('/')));
       if (!provider) throw new BatonError('CONFIG_INVALID', `no provider for target ${name}`);
-      target = new Target(name, provider, this.config.breaker);
+      target = new Target(name, provider, this.config.breaker, this.#now);
       this.#targets.set(name, target);
     }
     return target;

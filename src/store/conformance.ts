@@ -12,6 +12,7 @@ import type { ClaimedTask, Graph, StepNode, StepOutcome } from '../core/types.js
 import { type ConformanceSkip, skippableTest } from '../testing/skippable-test.js';
 import { approvalConformance } from './conformance-approvals.js';
 import { eventConformance } from './conformance-events.js';
+import { statsConformance } from './conformance-stats.js';
 import type { Store, StoreOptions } from './port.js';
 
 /** Makes a fresh, empty store (not yet initialised) for one test. */
@@ -115,6 +116,7 @@ export function storeConformance(
     };
     approvalConformance(helpers);
     eventConformance(helpers);
+    statsConformance(helpers);
 
     test('registers versions once per content, numbered per workflow', async () => {
       const store = await open();

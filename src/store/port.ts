@@ -163,6 +163,69 @@ export interface PruneResult {
   events: number;
 }
 
+/** What {@link Store.runStats} aggregates: one tenant's (or every tenant's) runs over a window. */
+export interface RunStatsQuery {
+  /** Every tenant when omitted. */
+  tenant?: string;
+  /** The window is `[since, until)` (ms since the epoch). */
+  since: number;
+  until: number;
+  /** Width of one series bucket; buckets start at `since`. At most 1,000 buckets per window. */
+  bucketMs: number;
+  /** The error rate counts runs that finished in `[recentSince, until)` (the last 5 minutes, say). */
+  recentSince: number;
+  /** Failed runs listed are those that finished in `[failuresSince, until)`, newest first. */
+  failuresSince: number;
+  /** Most failed runs listed, and most error codes. @defaultValue 20 (at most 100) */
+  limit?: number;
+}
+
+/** Runs finished in a window, by how they ended. */
+export interface RunOutcomeCounts {
+  finished: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** One bucket of {@link RunStats.series}: runs created, and runs that ended, in `[at, at + bucketMs)`. */
+export interface RunStatsBucket {
+  at: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+}
+
+/** A failed run, as the failure analysis lists it. */
+export interface FailedRunSummary {
+  id: string;
+  workflow: string;
+  error: { code: string; message: string };
+  finishedAt: number;
+}
+
+/**
+ * Aggregates of runs over a window. Runs are counted by when they finished (outcomes, durations,
+ * errors) or were created (`series[].started`); child runs count like any run.
+ */
+export interface RunStats extends RunOutcomeCounts {
+  /**
+   * Nearest-rank percentiles of `finishedAt - startedAt` over the finished runs that started;
+   * undefined when none did.
+   */
+  durationMs?: { p50: number; p95: number };
+  /** Outcomes of the runs that finished in `[recentSince, until)`. */
+  recent: RunOutcomeCounts;
+  /** Runs of the tenant in each active status now, whenever they were created. */
+  active: { queued: number; running: number; waiting: number };
+  /** One bucket per `bucketMs` from `since`, every bucket present (zeros included). */
+  series: RunStatsBucket[];
+  /** Failed runs of the window per error code, most frequent first (then by code); the newest run as example. */
+  errors: { code: string; count: number; exampleRunId: string }[];
+  /** The newest failed runs that finished in `[failuresSince, until)`. */
+  failures: FailedRunSummary[];
+}
+
 /** Storage settings common to adapters. */
 export interface StoreOptions {
   /** Largest serialized step output, item output or run input, in bytes. @defaultValue 1048576 */
@@ -261,6 +324,12 @@ export interface Store {
   publishEvent(key: string, payload: unknown, options?: { tenant?: string }): Promise<{ woken: number }>;
   /** Delete finished runs (and their history, steps, attempts) finished before `before`, and old events. */
   prune(before: number): Promise<PruneResult>;
+  /**
+   * Health, throughput and failures of runs over a window, in a few aggregate queries over indexed
+   * ranges (never loading the runs): what the dashboard's overview reads. Throws `INVALID_ARGUMENT`
+   * for a window that is empty, not finite or cut into more than 1,000 buckets.
+   */
+  runStats(query: RunStatsQuery): Promise<RunStats>;
 
   /** Be told, after the commit, when a run written by this process reaches a terminal status. */
   onRunFinished(listener: (run: { id: string; status: RunStatus }) => void): () => void;

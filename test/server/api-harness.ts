@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { afterEach } from 'vitest';
 import type { RegisteredFunction } from '../../src/core/definition.js';
+import { Gateway } from '../../src/gateway/gateway.js';
+import { openSqliteLedger } from '../../src/gateway/ledger/index.js';
 import {
   type ApiAppOptions,
   type ApiEnv,
@@ -103,6 +105,12 @@ export interface ApiHarnessOptions {
   specs?: string[];
   /** Clock of the server context and the control store. @defaultValue Date.now */
   now?: () => number;
+  /**
+   * The `gateway` config section of the server's LLM gateway (on a SQLite ledger in the temp dir), as
+   * `baton server` always mounts one; `false` for a server without. @defaultValue `{}` (the default
+   * routes, on the offline model)
+   */
+  gateway?: unknown;
 }
 
 /** Options of one request through {@link ApiHarness.call}. */
@@ -149,7 +157,19 @@ export async function openApiHarness(options: ApiHarnessOptions = {}): Promise<A
   const control = await openSqliteControlStore({ path: join(dir.dir, 'control.db'), now });
   for (const spec of options.specs ?? [ECHO_SPEC, WAIT_SPEC, APPROVAL_SPEC]) await baton.register(spec);
   if (options.worker !== false) baton.worker({ concurrency: 4, pollMs: 20 });
-  const ctx: ServerContext = { baton, control, now, triggers: { fire: async () => [] } };
+  const ledger =
+    options.gateway === false
+      ? undefined
+      : await openSqliteLedger({ path: join(dir.dir, 'gateway.db'), now });
+  // An empty env: the default routes go to the offline model even where a provider key is set.
+  const gateway = ledger && Gateway.open({ config: options.gateway ?? {}, ledger, now, env: {} });
+  const ctx: ServerContext = {
+    baton,
+    control,
+    now,
+    triggers: { fire: async () => [] },
+    ...(gateway ? { gateway } : {}),
+  };
   ctx.triggers = createEventTriggers(ctx);
   const app = createApiApp(ctx, { rateLimit: false, streamPollMs: 20, logError: () => {}, ...options.app });
 
@@ -226,6 +246,8 @@ export async function openApiHarness(options: ApiHarnessOptions = {}): Promise<A
     },
     async close() {
       await baton.close();
+      await gateway?.close();
+      await ledger?.close();
       await control.close();
       await baton.cleanupDir();
       await dir.cleanup();

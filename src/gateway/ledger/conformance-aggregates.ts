@@ -1,12 +1,12 @@
 /**
- * The aggregate-read section of the {@link GatewayLedger} conformance suite: `runUsage` and
- * `routeOutcomes` (see `conformance.ts`, which runs it).
+ * The aggregate-read section of the {@link GatewayLedger} conformance suite: `runUsage`,
+ * `routeOutcomes` and `usageSeries` (see `conformance.ts`, which runs it).
  * @module
  */
 import { describe, expect } from 'vitest';
 import { type ConformanceHarness, HOUR, request, T0 } from './conformance-harness.js';
 
-/** Usage per run and step, outcomes per route, over a window. */
+/** Usage per run and step, outcomes per route and usage per time bucket, over a window. */
 export function aggregateCases({ test, open }: ConformanceHarness): void {
   describe('request log aggregates', () => {
     test('runUsage sums per run and step within [since, until), per tenant when asked', async () => {
@@ -61,6 +61,37 @@ export function aggregateCases({ test, open }: ConformanceHarness): void {
         { tenant: 'beta', route: 'fast', calls: 1, errors: 1 },
       ]);
       expect(await ledger.routeOutcomes({ since: T0, until: T0 + HOUR, tenant: 'other' })).toEqual([]);
+    });
+
+    test('usageSeries sums calls, tokens and cost per bucket from since, zeros included, per tenant', async () => {
+      const ledger = await open();
+      const MIN = 60_000;
+      await ledger.appendRequests([
+        request('a', T0, { inputTokens: 100, outputTokens: 50, costUsd: 0.25 }),
+        request('b', T0 + MIN - 1, { costUsd: 0.5, status: 'error' }),
+        request('c', T0 + 2 * MIN, { runId: 'run_1', costUsd: 1 }),
+        request('d', T0 + 2 * MIN + 5, { tenant: 'beta', costUsd: 4 }),
+        request('e', T0 - 1, { costUsd: 9 }),
+        request('f', T0 + 3 * MIN, { costUsd: 9 }),
+      ]);
+      const window = { since: T0, until: T0 + 3 * MIN, tenant: 'acme' };
+      expect(await ledger.usageSeries(window, MIN)).toEqual([
+        { at: T0, calls: 2, tokens: 180, costUsd: 0.75 },
+        { at: T0 + MIN, calls: 0, tokens: 0, costUsd: 0 },
+        { at: T0 + 2 * MIN, calls: 1, tokens: 30, costUsd: 1 },
+      ]);
+      const all = await ledger.usageSeries({ since: T0, until: T0 + 3 * MIN }, 3 * MIN);
+      expect(all).toEqual([{ at: T0, calls: 4, tokens: 240, costUsd: 5.75 }]);
+      // A last bucket cut short by `until` is still a bucket.
+      expect((await ledger.usageSeries({ since: T0, until: T0 + 150_000 }, MIN)).map((b) => b.at)).toEqual([
+        T0,
+        T0 + MIN,
+        T0 + 2 * MIN,
+      ]);
+      await expect(ledger.usageSeries(window, 10)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(ledger.usageSeries({ since: T0, until: T0 }, MIN)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
     });
   });
 }

@@ -145,6 +145,32 @@ export function requestLogCases({ test, open }: ConformanceHarness): void {
       expect(await ids({ tenant: 't3' })).toEqual([]);
     });
 
+    test('filters by model (alias or target) and status, across pages', async () => {
+      const ledger = await open();
+      await ledger.appendRequests([
+        request('a', T0, { route: 'fast', target: 'openai/gpt-4o-mini' }),
+        request('b', T0 + 1, { route: 'smart', target: 'openai/gpt-4o', status: 'error', errorCode: 'X' }),
+        request('c', T0 + 2, { route: 'openai/gpt-4o-mini', target: 'openai/gpt-4o-mini' }),
+        request('d', T0 + 3, { route: 'fast', status: 'error', errorCode: 'ROUTE_NOT_FOUND' }),
+        request('e', T0 + 4, { route: 'fast', target: 'openai/gpt-4o-mini', status: 'cancelled' }),
+        request('f', T0 + 5, { route: 'fast', tenant: 'other', status: 'error' }),
+      ]);
+      const ids = async (filter: Parameters<GatewayLedger['listRequests']>[0]) =>
+        (await ledger.listRequests(filter)).entries.map((e) => e.id);
+      expect(await ids({ model: 'fast' })).toEqual(['f', 'e', 'd', 'a']);
+      expect(await ids({ model: 'openai/gpt-4o-mini' })).toEqual(['e', 'c', 'a']);
+      expect(await ids({ status: 'error' })).toEqual(['f', 'd', 'b']);
+      expect(await ids({ tenant: 'acme', model: 'fast', status: 'error' })).toEqual(['d']);
+      const first = await ledger.listRequests({ tenant: 'acme', model: 'fast', limit: 2 });
+      expect(first.entries.map((e) => e.id)).toEqual(['e', 'd']);
+      expect(await ids({ tenant: 'acme', model: 'fast', limit: 2, before: first.nextCursor! })).toEqual([
+        'a',
+      ]);
+      await expect(ledger.listRequests({ status: 'lost' as unknown as 'ok' })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    });
+
     test('pages with a cursor, ties on time ordered by id', async () => {
       const ledger = await open();
       // Seven entries, three of them at the same instant.

@@ -303,6 +303,9 @@ export function checkPage(filter: RequestFilter): CheckedPage {
     throw invalid(`limit must be a positive integer, got ${limit}`, `Pass 1 to ${MAX_PAGE}`);
   }
   if (filter.since !== undefined) finite(filter.since, 'since');
+  if (filter.status !== undefined && !['ok', 'error', 'cancelled'].includes(filter.status)) {
+    throw invalid(`status must be ok, error or cancelled, got ${filter.status}`, 'Pass one of them');
+  }
   return {
     limit: Math.min(limit, MAX_PAGE),
     before: filter.before === undefined ? undefined : decodeCursor(filter.before),
@@ -413,6 +416,9 @@ export function requestWhere(
   if (filter.tenant !== undefined) terms.push(`tenant = ${p(filter.tenant)}`);
   if (filter.keyId !== undefined) terms.push(`key_id = ${p(filter.keyId)}`);
   if (filter.runId !== undefined) terms.push(`run_id = ${p(filter.runId)}`);
+  // Bound twice: SQLite's `?` placeholders are positional.
+  if (filter.model !== undefined) terms.push(`(route = ${p(filter.model)} OR target = ${p(filter.model)})`);
+  if (filter.status !== undefined) terms.push(`status = ${p(filter.status)}`);
   // Times are whole milliseconds; a bigint column would refuse a fractional bound.
   if (filter.since !== undefined) terms.push(`at >= ${p(Math.ceil(filter.since))}`);
   // A row comparison, so that the (…, at, id) indexes serve the page directly.

@@ -134,6 +134,10 @@ export interface RequestFilter {
   tenant?: string;
   keyId?: string;
   runId?: string;
+  /** Only calls to this model: the alias asked for (`route`) or the target that answered (`provider/model`). */
+  model?: string;
+  /** Only calls that ended so. */
+  status?: RequestLogEntry['status'];
   /** Only entries with `at >= since`. */
   since?: number;
   /** @defaultValue 50; at most 1000 */
@@ -176,6 +180,15 @@ export interface RouteOutcomes {
   calls: number;
   /** Calls whose status is `error` (cancelled calls count as calls, not as errors). */
   errors: number;
+}
+
+/** What the calls of a {@link UsageWindow} used in one time bucket, `[at, at + bucketMs)`. */
+export interface UsageBucket {
+  at: number;
+  calls: number;
+  /** Input plus output tokens. */
+  tokens: number;
+  costUsd: number;
 }
 
 /** Options every adapter takes. */
@@ -234,6 +247,12 @@ export interface GatewayLedger {
   runUsage(window: UsageWindow): Promise<RunStepUsage[]>;
   /** Calls and errors per tenant and model alias over a window, in one aggregate query (the error-rate alert). */
   routeOutcomes(window: UsageWindow): Promise<RouteOutcomes[]>;
+  /**
+   * Calls, tokens and cost per time bucket of `bucketMs` from `window.since`, every bucket present
+   * (zeros included), in one aggregate query: the dashboard's throughput series. Throws
+   * `INVALID_ARGUMENT` for an empty window or more than 1,000 buckets.
+   */
+  usageSeries(window: UsageWindow, bucketMs: number): Promise<UsageBucket[]>;
   /** Releases the ledger's connections. Safe twice. */
   close(): Promise<void>;
 }

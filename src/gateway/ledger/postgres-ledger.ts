@@ -51,6 +51,7 @@ import type {
   RunStepUsage,
   SpendEntry,
   SpendScope,
+  UsageBucket,
   UsageWindow,
   VirtualKey,
 } from './port.js';
@@ -62,6 +63,9 @@ import {
   runUsageQuery,
   toRouteOutcomes,
   toRunStepUsage,
+  toUsageSeries,
+  type UsageSeriesRow,
+  usageSeriesQuery,
 } from './usage-rows.js';
 
 /** The subset of a `pg` client the ledger uses. */
@@ -308,6 +312,11 @@ class PostgresLedger implements GatewayLedger {
   async routeOutcomes(window: UsageWindow): Promise<RouteOutcomes[]> {
     const { text, values } = routeOutcomesQuery(this.requests, window, (n) => `$${n}`);
     return (await this.sql.query<RouteOutcomesRow>(text, values)).map(toRouteOutcomes);
+  }
+
+  async usageSeries(window: UsageWindow, bucketMs: number): Promise<UsageBucket[]> {
+    const { text, values } = usageSeriesQuery(this.requests, window, bucketMs, (n) => `$${n}`);
+    return toUsageSeries(window, bucketMs, await this.sql.query<UsageSeriesRow>(text, values));
   }
 
   async close(): Promise<void> {

@@ -42,6 +42,7 @@ import type {
   RunStepUsage,
   SpendEntry,
   SpendScope,
+  UsageBucket,
   UsageWindow,
   VirtualKey,
 } from './port.js';
@@ -53,6 +54,9 @@ import {
   runUsageQuery,
   toRouteOutcomes,
   toRunStepUsage,
+  toUsageSeries,
+  type UsageSeriesRow,
+  usageSeriesQuery,
 } from './usage-rows.js';
 
 /** Options of the SQLite ledger. */
@@ -265,6 +269,12 @@ class SqliteLedger implements GatewayLedger {
     const db = this.open();
     const { text, values } = routeOutcomesQuery('gateway_requests', window, () => '?');
     return (db.prepare(text).all(...values) as RouteOutcomesRow[]).map(toRouteOutcomes);
+  }
+
+  async usageSeries(window: UsageWindow, bucketMs: number): Promise<UsageBucket[]> {
+    const db = this.open();
+    const { text, values } = usageSeriesQuery('gateway_requests', window, bucketMs, () => '?');
+    return toUsageSeries(window, bucketMs, db.prepare(text).all(...values) as UsageSeriesRow[]);
   }
 
   async close(): Promise<void> {

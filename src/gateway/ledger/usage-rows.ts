@@ -1,10 +1,10 @@
 /**
- * The aggregate reads of the request log ({@link GatewayLedger.runUsage}, {@link GatewayLedger.routeOutcomes})
- * as both adapters run them: the checked window, the statements and the row mapping. No I/O.
+ * The aggregate reads of the request log ({@link GatewayLedger.runUsage}, {@link GatewayLedger.routeOutcomes},
+ * {@link GatewayLedger.usageSeries}) as both adapters run them: the checked window, the statements and the row mapping. No I/O.
  * @module
  */
 import { BatonError } from '../../core/errors.js';
-import type { GatewayLedger, RouteOutcomes, RunStepUsage, UsageWindow } from './port.js';
+import type { GatewayLedger, RouteOutcomes, RunStepUsage, UsageBucket, UsageWindow } from './port.js';
 
 /** A statement and its values; `param(n)` spells the n-th placeholder (1-based) of the adapter. */
 export interface UsageQuery {
@@ -94,4 +94,76 @@ export interface RouteOutcomesRow {
 /** The outcomes of a {@link RouteOutcomesRow}. */
 export function toRouteOutcomes(row: RouteOutcomesRow): RouteOutcomes {
   return { tenant: row.tenant, route: row.route, calls: Number(row.calls), errors: Number(row.errors) };
+}
+
+/** Most buckets {@link GatewayLedger.usageSeries} cuts a window into. */
+export const MAX_USAGE_BUCKETS = 1000;
+
+function bucketsOf(window: UsageWindow, bucketMs: number): number {
+  if (!(Number.isFinite(bucketMs) && bucketMs >= 1) || !(window.until > window.since)) {
+    throw new BatonError(
+      'INVALID_ARGUMENT',
+      `usage series need since < until and bucketMs >= 1, got since ${window.since}, until ${window.until}, bucketMs ${bucketMs}`,
+      { hint: 'Pass a non-empty window and a positive bucket width' },
+    );
+  }
+  const n = Math.ceil((window.until - window.since) / Math.round(bucketMs));
+  if (n > MAX_USAGE_BUCKETS) {
+    throw new BatonError(
+      'INVALID_ARGUMENT',
+      `usage series would have ${n} buckets; at most ${MAX_USAGE_BUCKETS}`,
+      {
+        hint: 'Pass a wider bucketMs',
+      },
+    );
+  }
+  return n;
+}
+
+/** The statement of {@link GatewayLedger.usageSeries} on `table`; `n` is the bucket number. */
+export function usageSeriesQuery(
+  table: string,
+  window: UsageWindow,
+  bucketMs: number,
+  param: (n: number) => string,
+): UsageQuery {
+  const where = windowWhere(window, param);
+  bucketsOf(window, bucketMs);
+  // The bucket's bounds are written into the text, not bound: SQLite's placeholders are positional and
+  // would come before the window's. Both are integers of checked finite numbers (no injection).
+  const since = Math.ceil(window.since);
+  const width = Math.round(bucketMs);
+  return {
+    text: `SELECT (at - ${since}) / ${width} AS n, count(*) AS calls,
+             sum(input_tokens + output_tokens) AS tokens, sum(cost_usd) AS cost_usd
+           FROM ${table} WHERE ${where.text} GROUP BY 1 ORDER BY 1`,
+    values: where.values,
+  };
+}
+
+/** A row of {@link usageSeriesQuery}. */
+export interface UsageSeriesRow {
+  n: number | string;
+  calls: number | string;
+  tokens: number | string;
+  cost_usd: number | string;
+}
+
+/** Every bucket of the window, zeros where no row is. */
+export function toUsageSeries(window: UsageWindow, bucketMs: number, rows: UsageSeriesRow[]): UsageBucket[] {
+  const width = Math.round(bucketMs);
+  const series = Array.from({ length: bucketsOf(window, bucketMs) }, (_, i) => ({
+    at: Math.ceil(window.since) + i * width,
+    calls: 0,
+    tokens: 0,
+    costUsd: 0,
+  }));
+  for (const row of rows) {
+    const bucket = series[Number(row.n)];
+    if (!bucket) continue;
+    bucket.calls = Number(row.calls);
+    bucket.tokens = Number(row.tokens);
+    bucket.costUsd = Number(row.cost_usd);
+  }
+  return series;
 }

@@ -26,6 +26,14 @@ export interface BreakerOptions {
 
 export type { BreakerState };
 
+/** The last failure that counted against a target's breaker. */
+export interface TargetFailure {
+  /** Ms since the epoch. */
+  at: number;
+  /** The provider error's code (`PROVIDER_TIMEOUT`, `PROVIDER_UNAVAILABLE`...). */
+  code: string;
+}
+
 /** One `provider/model` with its breaker and latency. */
 export class Target {
   readonly name: string;
@@ -35,24 +43,63 @@ export class Target {
   readonly breaker: CircuitBreakerPolicy;
   latencyMs: number | undefined;
   readonly #halfOpenAfterMs: number;
+  readonly #counter: ConsecutiveBreaker;
+  readonly #now: () => number;
   #openedAt = 0;
+  #changedAt: number | undefined;
+  #lastFailure: TargetFailure | undefined;
 
-  constructor(name: string, provider: Provider, breaker: BreakerOptions) {
+  /** `now` stamps what operators read ({@link Target.changedAt}, {@link Target.lastFailure}). */
+  constructor(name: string, provider: Provider, breaker: BreakerOptions, now: () => number = Date.now) {
     this.name = name;
     this.provider = provider;
     this.model = name.slice(name.indexOf('/') + 1);
+    this.#now = now;
+    this.#counter = new ConsecutiveBreaker(breaker.consecutiveFailures);
     // Only failures a retry could cure say the target is unhealthy: a bad request says nothing about it.
     this.breaker = circuitBreaker(
       handleWhen((err) => err instanceof ProviderError && err.retryable),
       {
         halfOpenAfter: breaker.halfOpenAfterMs,
-        breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
+        breaker: this.#counter,
       },
     );
     this.#halfOpenAfterMs = breaker.halfOpenAfterMs;
     this.breaker.onBreak(() => {
       this.#openedAt = performance.now();
     });
+    this.breaker.onStateChange(() => {
+      this.#changedAt = this.#now();
+    });
+    this.breaker.onFailure(({ handled, reason }) => {
+      if (!handled) return;
+      const error = 'error' in reason ? reason.error : undefined;
+      this.#lastFailure = {
+        at: this.#now(),
+        code: error instanceof ProviderError ? error.code : 'PROVIDER_UNAVAILABLE',
+      };
+    });
+  }
+
+  /** When the breaker last changed state (ms since the epoch); undefined while it never has. */
+  get changedAt(): number | undefined {
+    return this.#changedAt;
+  }
+
+  /** Retryable failures in a row since the last success (what opens the breaker). */
+  get consecutiveFailures(): number {
+    return this.#counter.state;
+  }
+
+  /** The last failure that counted against the breaker, if any. */
+  get lastFailure(): TargetFailure | undefined {
+    return this.#lastFailure;
+  }
+
+  /** While open: when a trial call will be let through (ms since the epoch). */
+  get retryAt(): number | undefined {
+    if (this.breaker.state !== CircuitState.Open || this.#changedAt === undefined) return undefined;
+    return this.#changedAt + this.#halfOpenAfterMs;
   }
 
   /**

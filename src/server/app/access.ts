@@ -37,11 +37,13 @@ export const ACCESS = {
   'runs.history': READ,
   'runs.spans': READ,
   'runs.stream': READ,
+  'runs.step': READ,
   'events.publish': RUN,
   'approvals.list': READ,
   'approvals.get': READ,
   'approvals.decide': DECIDE,
   'approvals.reassign': DECIDE,
+  'approvals.decided': READ,
   'triggers.list': READ,
   'triggers.get': READ,
   'triggers.create': AUTHOR,
@@ -60,7 +62,12 @@ export const ACCESS = {
   'keys.revoke': ADMIN,
   'audit.list': ADMIN,
   'costs.get': READ,
+  'stats.get': READ,
   'alerts.list': READ,
+  'gateway.routes': READ,
+  // Keys carry budgets and limits, the business of who builds with them: not for read-only roles.
+  'gateway.keys': AUTHOR,
+  'gateway.requests': READ,
   'session.get': READ,
 } as const satisfies Record<string, readonly Role[]>;
 

@@ -16,17 +16,21 @@ import type { ApiEnv } from './env.js';
 import { type ErrorLogger, errorResponse, logToStderr, toErrorResponse, validationHook } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { decidedApprovalRoutes } from './routes/approvals-decided.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { costRoutes } from './routes/costs.js';
 import { eventRoutes } from './routes/events.js';
+import { gatewayRoutes } from './routes/gateway.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { replayRoutes } from './routes/replay.js';
+import { runStepRoutes } from './routes/run-step.js';
 import { runStreamRoute } from './routes/run-stream.js';
 import { runRoutes } from './routes/runs.js';
 import { sessionRoutes } from './routes/session.js';
 import { spanRoutes } from './routes/spans.js';
+import { statsRoutes } from './routes/stats.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -100,6 +104,7 @@ export function createApiApp(ctx: ServerContext, options: ApiAppOptions = {}): O
   runRoutes(app, ctx);
   replayRoutes(app, ctx);
   spanRoutes(app, ctx);
+  runStepRoutes(app, ctx);
   runStreamRoute(
     app,
     ctx,
@@ -111,13 +116,16 @@ export function createApiApp(ctx: ServerContext, options: ApiAppOptions = {}): O
   );
   eventRoutes(app, ctx);
   approvalRoutes(app, ctx);
+  decidedApprovalRoutes(app, ctx);
   triggerRoutes(app, ctx);
   webhookRoutes(app, ctx);
   keyRoutes(app, ctx);
   auditRoutes(app, ctx);
   metricsRoutes(app, ctx);
   costRoutes(app, ctx);
+  statsRoutes(app, ctx);
   alertRoutes(app, ctx);
+  gatewayRoutes(app, ctx);
   sessionRoutes(app, ctx);
 
   // After ours, so that our /healthz answers rather than the gateway's.

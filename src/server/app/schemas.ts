@@ -175,3 +175,25 @@ export const VersionSchema = z
 export function page<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), next_cursor: z.string().nullable() });
 }
+
+/** The fields of one gateway request-log entry that every route showing one answers. */
+export const RequestLogEntryFields = z.object({
+  id: z.string(),
+  at: z.number(),
+  route: z.string().openapi({ description: 'The model alias asked for' }),
+  target: z.string().optional().openapi({ description: 'The `provider/model` that answered' }),
+  endpoint: z.enum(['chat', 'embeddings']),
+  stream: z.boolean(),
+  status: z.enum(['ok', 'error', 'cancelled']),
+  errorCode: z.string().optional(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  cachedInputTokens: z.number(),
+  reasoningTokens: z.number(),
+  costUsd: z.number(),
+  latencyMs: z.number(),
+  ttftMs: z.number().optional(),
+  cacheHit: z.boolean(),
+  retries: z.number(),
+  fallbacks: z.number(),
+});

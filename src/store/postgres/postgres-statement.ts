@@ -52,6 +52,10 @@ export const RUN_COLUMNS: [keyof RunRow & string, string][] = [
   ['status', 'text'],
   ['phase', 'text'],
   ['input', 'text'],
+  // A run is inserted as its first transition leaves it (started, at least): every column a transition
+  // sets, or the insert drops it (runs had no started_at on Postgres; their durations were unknown).
+  ['output', 'text'],
+  ['error', 'text'],
   ['priority', 'int'],
   ['tenant', 'text'],
   ['idempotency_key', 'text'],
@@ -61,6 +65,8 @@ export const RUN_COLUMNS: [keyof RunRow & string, string][] = [
   ['trace_id', 'text'],
   ['tags', 'text'],
   ['created_at', 'bigint'],
+  ['started_at', 'bigint'],
+  ['finished_at', 'bigint'],
   ['deadline_at', 'bigint'],
   ['concurrency_key', 'text'],
   ['concurrency_limit', 'int'],

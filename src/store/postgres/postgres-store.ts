@@ -35,6 +35,8 @@ import type {
   PendingApproval,
   PruneResult,
   RunFilter,
+  RunStats,
+  RunStatsQuery,
   Store,
   StoreOptions,
   TaskCompletion,
@@ -57,6 +59,7 @@ import type { PgQueryable } from './postgres-driver.js';
 import { listApprovals, readFeed } from './postgres-inbox.js';
 import { claim, releaseLeases, releaseTask } from './postgres-leases.js';
 import { Statement } from './postgres-statement.js';
+import { runStats } from './postgres-stats.js';
 
 /** Options of the Postgres adapter. */
 export interface PostgresStoreOptions extends StoreOptions {
@@ -508,6 +511,10 @@ export class PostgresStore implements Store {
       }
       return { woken };
     });
+  }
+
+  async runStats(query: RunStatsQuery): Promise<RunStats> {
+    return runStats((text, values) => this.db.read(text, values), query);
   }
 
   async prune(before: number): Promise<PruneResult> {

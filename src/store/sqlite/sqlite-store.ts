@@ -41,6 +41,8 @@ import type {
   PendingApproval,
   PruneResult,
   RunFilter,
+  RunStats,
+  RunStatsQuery,
   Store,
   StoreOptions,
   TaskCompletion,
@@ -60,6 +62,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { SqliteRunWriter, type TaskRow } from './sqlite-commands.js';
 import type { SqliteDatabase } from './sqlite-driver.js';
 import { listApprovals, readFeed } from './sqlite-inbox.js';
+import { runStats } from './sqlite-stats.js';
 
 /** Options of the SQLite adapter. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -706,6 +709,10 @@ export class SqliteStore implements Store {
       }
       return { woken: waits.length };
     });
+  }
+
+  async runStats(query: RunStatsQuery): Promise<RunStats> {
+    return runStats(this.db, (sql) => this.q(sql), query);
   }
 
   async prune(before: number): Promise<PruneResult> {

@@ -254,7 +254,8 @@ export function runRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void {
 
   app.openapi(get, async (c) => {
     const run = await runOfTenant(ctx, c.get('caller'), c.req.valid('param').id);
-    return c.json({ ...run, steps: await ctx.baton.store.getSteps(run.id) }, 200);
+    const [withCost] = await withCosts(ctx, [run]);
+    return c.json({ ...run, ...withCost, steps: await ctx.baton.store.getSteps(run.id) }, 200);
   });
 
   app.openapi(cancel, async (c) => {
