@@ -4,7 +4,16 @@
  */
 import { useEffect, useState } from 'react';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
-import { checkKey, type SessionInfo, SessionProvider, storedKey, useSessionState } from './auth/session';
+import { ApiError } from './api/client';
+import {
+  checkKey,
+  type SessionInfo,
+  SessionProvider,
+  storedKey,
+  storeKey,
+  takeKeyFromAddress,
+  useSessionState,
+} from './auth/session';
 import { SignIn } from './auth/sign-in';
 import { AlertsView } from './views/alerts/alerts-view';
 import { ApprovalsView } from './views/approvals/approvals-view';
@@ -19,14 +28,14 @@ const NAV: { href: string; label: string; operation: string }[] = [
   { href: '/runs', label: 'Runs', operation: 'runs.list' },
   { href: '/approvals', label: 'Approvals', operation: 'approvals.list' },
   { href: '/workflows', label: 'Workflows', operation: 'workflows.list' },
-  { href: '/gateway', label: 'Gateway', operation: 'gateway.get' },
+  { href: '/gateway', label: 'Gateway', operation: 'gateway.routes' },
   { href: '/alerts', label: 'Alerts', operation: 'alerts.list' },
 ];
 
-function Shell() {
+function Shell(props: { notice?: string }) {
   const { session } = useSessionState();
   const [location] = useLocation();
-  if (!session) return <SignIn />;
+  if (!session) return <SignIn {...(props.notice ? { notice: props.notice } : {})} />;
   const active = (href: string) => (href === '/' ? location === '/' : location.startsWith(href));
   return (
     <div className="shell">
@@ -68,21 +77,41 @@ function Shell() {
   );
 }
 
-/** The app: restores a remembered key before the first paint of a view. */
+/** Taken once when the page loads (not in an effect, which StrictMode runs twice in development). */
+const HANDED_KEY = typeof window === 'undefined' ? undefined : takeKeyFromAddress();
+
+/**
+ * The app: signs in with a key handed over in the address (`/#key=...`, printed by `baton dev` at its
+ * first start), else restores a remembered key, before the first paint of a view.
+ */
 export function App() {
   const [initial, setInitial] = useState<{ key: string; info: SessionInfo } | null | undefined>(undefined);
+  const [notice, setNotice] = useState<string>();
   useEffect(() => {
-    const key = storedKey();
+    const handed = HANDED_KEY;
+    const key = handed ?? storedKey();
     if (!key) return setInitial(null);
     checkKey(key).then(
-      (info) => setInitial({ key, info }),
-      () => setInitial(null),
+      (info) => {
+        if (handed) storeKey(handed);
+        setInitial({ key, info });
+      },
+      (err: unknown) => {
+        if (handed) {
+          setNotice(
+            err instanceof ApiError && err.status === 401
+              ? 'The key in the address was not accepted: it is unknown, revoked or expired.'
+              : `The key in the address could not be checked: ${(err as Error).message}`,
+          );
+        }
+        setInitial(null);
+      },
     );
   }, []);
   if (initial === undefined) return <div className="loading">Loading…</div>;
   return (
     <SessionProvider {...(initial ? { initial } : {})}>
-      <Shell />
+      <Shell {...(notice ? { notice } : {})} />
     </SessionProvider>
   );
 }

@@ -31,6 +31,27 @@ export function storedKey(): string | undefined {
   return sessionStorage.getItem(STORAGE_KEY) ?? localStorage.getItem(STORAGE_KEY) ?? undefined;
 }
 
+/** Remembers `key` for this tab (sessionStorage), or on this browser (localStorage) when asked. */
+export function storeKey(key: string, remember = false): void {
+  (remember ? localStorage : sessionStorage).setItem(STORAGE_KEY, key);
+}
+
+/**
+ * Takes a key handed over in the address (`/#key=bk_...`, the one-click address `baton dev` prints at
+ * its first start) and removes it from the address bar and the history, so that it is not bookmarked,
+ * shared or left on screen.
+ */
+export function takeKeyFromAddress(): string | undefined {
+  const match = /^#key=([^&]+)/.exec(window.location.hash);
+  if (!match?.[1]) return undefined;
+  window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+  try {
+    return decodeURIComponent(match[1]).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Checks `key` with the server; throws ApiError when it is refused. */
 export async function checkKey(key: string): Promise<SessionInfo> {
   return createApi(key).get<SessionInfo>('/v1/session');
@@ -55,7 +76,7 @@ export function SessionProvider(props: {
     setCurrent(undefined);
   }, []);
   const signIn = useCallback((key: string, info: SessionInfo, remember: boolean) => {
-    (remember ? localStorage : sessionStorage).setItem(STORAGE_KEY, key);
+    storeKey(key, remember);
     setCurrent({ key, info });
   }, []);
   const session = useMemo<Session | undefined>(() => {

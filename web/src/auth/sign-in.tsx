@@ -2,12 +2,15 @@ import { type FormEvent, useState } from 'react';
 import { ApiError } from '../api/client';
 import { checkKey, useSessionState } from './session';
 
-/** The sign-in form: an API key (`bk_...`), checked with the server before anything is shown. */
-export function SignIn() {
+/**
+ * The sign-in form: an API key (`bk_...`), checked with the server before anything is shown.
+ * `notice` is an error to show from the start (a refused key from the address).
+ */
+export function SignIn(props: { notice?: string }) {
   const { signIn } = useSessionState();
   const [key, setKey] = useState('');
   const [remember, setRemember] = useState(false);
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<string | undefined>(props.notice);
   const [busy, setBusy] = useState(false);
   async function submit(e: FormEvent) {
     e.preventDefault();

@@ -1,6 +1,12 @@
-import { Page } from '../../components/ui';
+/**
+ * The workflows view: the catalogue at `/workflows`, one workflow with its versions, graph, diff and
+ * cost model at `/workflows/:name`.
+ */
+import { WorkflowCatalogue } from './workflow-catalogue';
+import { WorkflowDetail } from './workflow-detail';
+import './workflows.css';
 
-/** Placeholder until this view is built. */
-export function WorkflowsView(_props: { id?: string; name?: string }) {
-  return <Page title="WorkflowsView">Not built yet.</Page>;
+/** The catalogue, or the workflow `name` when given. */
+export function WorkflowsView(props: { name?: string }) {
+  return props.name ? <WorkflowDetail name={props.name} /> : <WorkflowCatalogue />;
 }
