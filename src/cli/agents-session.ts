@@ -9,6 +9,7 @@ import { PromptLibrary } from '../agents/prompts/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Baton } from '../runtime/baton.js';
 import type { Tracing } from '../telemetry/tracing/tracing.js';
+import type { ToolRegistry } from '../tools/tool-registry.js';
 import type { LoadedConfig } from './config.js';
 import type { GlobalOptions } from './engine.js';
 import { openGateway } from './gateway-session.js';
@@ -23,7 +24,7 @@ export async function enableConfigAgents(
   loaded: LoadedConfig,
   where: { dataDir: string; databaseUrl?: string },
   tracing?: Tracing,
-): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
+): Promise<{ gateway: Gateway; tools: ToolRegistry; close: () => Promise<void> }> {
   const { gateway, ledger } = await openGateway(globals, undefined, tracing);
   const schema = loaded.config.databaseSchema;
   const store = await openAgentStore(
@@ -44,6 +45,7 @@ export async function enableConfigAgents(
     });
     return {
       gateway,
+      tools: ai.tools,
       close: async () => {
         await ai.close();
         await store.close();

@@ -13,6 +13,7 @@ import { Baton } from '../runtime/baton.js';
 import type { SpanStore } from '../telemetry/spans/port.js';
 import type { Tracing } from '../telemetry/tracing/tracing.js';
 import type { CliTelemetry } from '../telemetry/tracing-env.js';
+import type { ToolRegistry } from '../tools/tool-registry.js';
 import { type LoadedConfig, loadConfig } from './config.js';
 import type { Output } from './format.js';
 
@@ -37,6 +38,8 @@ export interface EngineSession {
   storeLabel: string;
   /** The gateway the config's agents use, when the config has agents (see `agents-session.ts`). */
   gateway?: Gateway;
+  /** The config's tools, when it has agents or tools (their breakers are in `/metrics`). */
+  tools?: ToolRegistry;
   /** The tracing, for commands opened with `telemetry` (give it to a gateway they open). */
   tracing?: Tracing;
   /** Where the tracing writes spans (the API reads them back). */
@@ -120,6 +123,7 @@ export async function withEngine<T>(
   const storeLabel = databaseUrl === undefined ? dataDir : redactUrl(databaseUrl);
   let closeAgents: (() => Promise<void>) | undefined;
   let gateway: Gateway | undefined;
+  let toolRegistry: ToolRegistry | undefined;
   try {
     const { agents, tools, prompts } = loaded.config;
     if (agents !== undefined || tools !== undefined || prompts !== undefined) {
@@ -134,6 +138,7 @@ export async function withEngine<T>(
       );
       closeAgents = agents.close;
       gateway = agents.gateway;
+      toolRegistry = agents.tools;
     }
     const registered = await registerConfigWorkflows(baton, loaded, out);
     return await body({
@@ -144,6 +149,7 @@ export async function withEngine<T>(
       dataDir,
       storeLabel,
       ...(gateway ? { gateway } : {}),
+      ...(toolRegistry ? { tools: toolRegistry } : {}),
       ...(telemetry ? { tracing: telemetry.tracing, spans: telemetry.spanStore } : {}),
     });
   } finally {
