@@ -3,13 +3,17 @@
  * key, printed once; the API it prints answers with it; runs submitted over HTTP are run by the
  * worker of `baton dev`; keys are created, listed and revoked from the command line.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, eventually, start, withDeadline } from './cli-harness.js';
+import { DASHBOARD_DIR } from '../../src/server/app/dashboard.js';
+import { cli, cliJson, eventually, root, start, withDeadline } from './cli-harness.js';
 
 interface Listening {
   event: 'listening';
   url: string;
   worker: boolean;
+  dashboard?: string;
   firstKey?: { prefix: string; tenant: string; secret: string };
 }
 
@@ -28,6 +32,7 @@ describe('baton dev and baton server', () => {
     const dev = start(['dev', '--port', '0', '--json']);
     const first = await listening(dev);
     expect(first.worker).toBe(true);
+    expect(first.dashboard).toBe(existsSync(join(DASHBOARD_DIR, 'index.html')) ? `${first.url}/` : undefined);
     expect(first.firstKey?.tenant).toBe('default');
     const secret = first.firstKey?.secret ?? '';
     expect(secret).toMatch(/^bk_/);
@@ -67,6 +72,31 @@ describe('baton dev and baton server', () => {
     expect((await withDeadline(server.exited, 15_000, 'server shutdown')).code).toBe(0);
   });
 
+  it('prints the dashboard address, and a one-click sign-in address with the first key', async () => {
+    const built = existsSync(join(DASHBOARD_DIR, 'index.html'));
+    const dev = start(['dev', '--port', '0']);
+    const stdout = await eventually(
+      () => (dev.stdout().includes('Ctrl-C') ? dev.stdout() : undefined),
+      'the banner',
+    );
+    const url = /API on (http:\/\/\S+)/.exec(stdout)?.[1];
+    const secret = /^ {2}(bk_\S+)$/m.exec(stdout)?.[1];
+    expect(url).toBeDefined();
+    expect(secret).toBeDefined();
+    if (built) {
+      expect(stdout).toContain(`  Dashboard      ${url}/\n`);
+      expect(stdout).toContain(`${url}/#key=${secret}`);
+      const page = await fetch(`${url}/`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+    } else {
+      // Without web/dist (`npm run build:web`) there is no dashboard to point at.
+      expect(stdout).not.toContain('Dashboard');
+    }
+    dev.child.kill('SIGTERM');
+    expect((await withDeadline(dev.exited, 15_000, 'dev shutdown')).code).toBe(0);
+  });
+
   it('creates, lists and revokes API keys; the secret is shown only by create', async () => {
     const created = await cliJson<{ key: { id: string; prefix: string; roles: string[] }; secret: string }>(
       'keys',
@@ -99,5 +129,25 @@ describe('baton dev and baton server', () => {
 
     const missingRole = await cli('keys', 'create', '--tenant', 'acme');
     expect(missingRole.code).not.toBe(0);
+  });
+
+  it("puts the breakers of the config's tools in /metrics beside the gateway's", async () => {
+    const agents = join(root, 'examples/agents/baton.config.ts');
+    const dev = start(['--config', agents, 'dev', '--port', '0', '--json', '--demo']);
+    const { url } = await listening(dev);
+    // The demo's agents call their tools; a tool shows once the audit trail names it.
+    const text = await eventually(
+      async () => {
+        const body = await (await fetch(`${url}/metrics`)).text();
+        return /baton_circuit_breaker_state\{kind="tool",name="[^"]+",state="closed"\} 1/.test(body)
+          ? body
+          : undefined;
+      },
+      'a tool breaker in /metrics',
+      60_000,
+    );
+    expect(text).toMatch(/baton_circuit_breaker_state\{kind="model",name="[^"]+",state="closed"\} 1/);
+    dev.child.kill('SIGTERM');
+    expect((await withDeadline(dev.exited, 15_000, 'dev shutdown')).code).toBe(0);
   });
 });

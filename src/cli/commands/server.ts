@@ -3,10 +3,13 @@
  * plus a worker, in one process: everything a laptop needs, on SQLite by default).
  * @module
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { Baton } from '../../runtime/baton.js';
+import { DASHBOARD_DIR } from '../../server/app/dashboard.js';
 import { ensureFirstAdminKey, type RunningServer, startServer } from '../../server/start-server.js';
 import { openAlerts } from '../alerts-session.js';
 import { parseIntArg } from '../args.js';
@@ -80,6 +83,8 @@ async function serve(
         hostname: opts.host,
         services: opts.services,
         ...(session.spans ? { spans: session.spans } : {}),
+        // The breakers of the config's tools, beside the gateway's, in /metrics.
+        ...(session.tools ? { metrics: { tools: session.tools } } : {}),
         ...(alerts
           ? {
               alerts: { ...alerts.options, baseUrl: alerts.options.baseUrl ?? `http://${opts.host}:${port}` },
@@ -122,10 +127,13 @@ function report(
   withWorker: boolean,
 ): void {
   const p = out.paint;
+  // The server mounts the dashboard only when it is built (`npm run build:web`; `npm start` builds it).
+  const dashboard = existsSync(join(DASHBOARD_DIR, 'index.html')) ? `${server.url}/` : undefined;
   out.data({
     event: 'listening',
     url: server.url,
     worker: withWorker,
+    ...(dashboard ? { dashboard } : {}),
     ...(first
       ? { firstKey: { prefix: first.key.prefix, tenant: first.key.tenant, secret: first.secret } }
       : {}),
@@ -133,6 +141,7 @@ function report(
   out.line(
     `${p.bold('Baton')} API on ${p.bold(server.url)} (store: ${session.storeLabel})${withWorker ? ', with a worker' : ''}`,
   );
+  if (dashboard) out.line(`  Dashboard      ${p.bold(dashboard)}`);
   out.line(`  API reference  ${server.url}/reference`);
   out.line(`  OpenAPI        ${server.url}/openapi.json`);
   out.line(`  LLM gateway    ${server.url}/v1/chat/completions (OpenAI-compatible; gateway keys)`);
@@ -141,6 +150,9 @@ function report(
     out.line(`First admin key (tenant ${first.key.tenant}); shown once, keep it:`);
     out.line(`  ${p.bold(first.secret)}`);
     out.line(p.dim(`  curl -H "Authorization: Bearer ${first.secret}" ${server.url}/v1/workflows`));
+    // The key rides in the fragment, which browsers never send to a server; the dashboard signs in
+    // with it and removes it from the address bar.
+    if (dashboard) out.line(`  Sign in to the dashboard: ${p.bold(`${dashboard}#key=${first.secret}`)}`);
   } else {
     out.line(p.dim('  keys: `baton keys list`; a new one: `baton keys create --role admin`'));
   }
