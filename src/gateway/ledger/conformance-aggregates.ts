@@ -45,7 +45,7 @@ export function aggregateCases({ test, open }: ConformanceHarness): void {
       ).toBe('plan');
     });
 
-    test('routeOutcomes counts calls and errors per tenant and route, cancelled calls not as errors', async () => {
+    test('routeOutcomes counts calls and errors per tenant and route, cancelled calls and refusals not as errors', async () => {
       const ledger = await open();
       await ledger.appendRequests([
         request('a', T0, { route: 'fast' }),
@@ -54,9 +54,12 @@ export function aggregateCases({ test, open }: ConformanceHarness): void {
         request('d', T0 + 3, { route: 'smart' }),
         request('e', T0 + HOUR, { route: 'smart', status: 'error' }),
         request('f', T0 + 4, { route: 'fast', tenant: 'beta', status: 'error' }),
+        // The gateway's refusals are no model's failure.
+        request('g', T0 + 5, { route: 'fast', status: 'error', errorCode: 'BUDGET_EXCEEDED' }),
+        request('h', T0 + 6, { route: 'fast', status: 'error', errorCode: 'RATE_LIMITED' }),
       ]);
       expect(await ledger.routeOutcomes({ since: T0, until: T0 + HOUR })).toEqual([
-        { tenant: 'acme', route: 'fast', calls: 3, errors: 1 },
+        { tenant: 'acme', route: 'fast', calls: 5, errors: 1 },
         { tenant: 'acme', route: 'smart', calls: 1, errors: 0 },
         { tenant: 'beta', route: 'fast', calls: 1, errors: 1 },
       ]);

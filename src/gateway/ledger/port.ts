@@ -178,7 +178,10 @@ export interface RouteOutcomes {
   tenant: string;
   route: string;
   calls: number;
-  /** Calls whose status is `error` (cancelled calls count as calls, not as errors). */
+  /**
+   * Calls that failed at the model: status `error`, except the gateway's own refusals (budget, rate
+   * limit, unknown route, key, PII policy). Cancelled calls count as calls, not as errors.
+   */
   errors: number;
 }
 

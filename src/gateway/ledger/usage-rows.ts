@@ -47,6 +47,22 @@ export function runUsageQuery(table: string, window: UsageWindow, param: (n: num
   };
 }
 
+/**
+ * Errors that are the gateway's own refusals of a request (its budgets, limits, routes, keys and PII
+ * policy), not failures of a model: a tenant out of budget is not a sick model.
+ */
+export const GATEWAY_REFUSALS: readonly string[] = [
+  'BUDGET_EXCEEDED',
+  'RATE_LIMITED',
+  'ROUTE_NOT_FOUND',
+  'MODEL_NOT_ALLOWED',
+  'KEY_INVALID',
+  'PII_BLOCKED',
+  'INVALID_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+];
+
 /** The statement of {@link GatewayLedger.routeOutcomes} on `table`. */
 export function routeOutcomesQuery(
   table: string,
@@ -54,8 +70,11 @@ export function routeOutcomesQuery(
   param: (n: number) => string,
 ): UsageQuery {
   const where = windowWhere(window, param);
+  const refusals = GATEWAY_REFUSALS.map((code) => `'${code}'`).join(', ');
   return {
-    text: `SELECT tenant, route, count(*) AS calls, sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS errors
+    text: `SELECT tenant, route, count(*) AS calls,
+                  sum(CASE WHEN status = 'error' AND (error_code IS NULL OR error_code NOT IN (${refusals}))
+                      THEN 1 ELSE 0 END) AS errors
            FROM ${table} WHERE ${where.text} GROUP BY tenant, route ORDER BY tenant, route`,
     values: where.values,
   };
