@@ -93,6 +93,12 @@ async function serve(
       });
       const worker = withWorker ? startWorker(session, out) : undefined;
       report(out, server, first, session, withWorker);
+      if (!isLoopback(opts.host) && !process.env.BATON_METRICS_TOKEN) {
+        // /metrics carries every tenant's run counts and spend: fine on loopback, not on a network.
+        out.warn(
+          `/metrics answers without authentication on ${opts.host} and shows every tenant's figures; set BATON_METRICS_TOKEN to require a bearer token`,
+        );
+      }
       if (demo) void submitDemo(session.baton, session, out);
       const signal = await untilSignal();
       out.line(out.paint.dim(`${signal}: stopping`));
@@ -174,4 +180,9 @@ async function submitDemo(baton: Baton, session: EngineSession, out: EngineSessi
   } catch (err) {
     out.warn(`demo: ${(err as Error).message ?? String(err)}`);
   }
+}
+
+/** True for the addresses only this machine reaches. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
