@@ -22,6 +22,7 @@ import { type StepObserver, stepObserver } from '../telemetry/step-observer.js';
 import type { Tracing } from '../telemetry/tracing/tracing.js';
 import { faultPoint } from './faults.js';
 import type { KindEnvironment, StepKind } from './kinds/step-kind.js';
+import { raceTimeout } from './race-timeout.js';
 
 /** An executable version: its definition with steps indexed. */
 export interface ExecutableVersion {
@@ -425,40 +426,14 @@ export class Worker {
     if (task.run.deadlineAt !== undefined && (task.kind === 'step' || task.kind === 'item')) {
       limits.push(Math.max(0, task.run.deadlineAt - Date.now()));
     }
-    const ms = Math.min(...limits);
-    // setTimeout cannot wait longer than 2^31-1 ms; the run's durable deadline timer covers longer bounds.
-    if (limits.length === 0 || ms > MAX_TIMER_MS) return body(outer);
-    return this.raceTimeout(step, task, outer, body, ms);
-  }
-
-  private async raceTimeout(
-    step: StepDefinition,
-    task: ClaimedTask,
-    outer: AbortSignal,
-    body: (signal: AbortSignal) => Promise<StepOutcome>,
-    ms: number,
-  ): Promise<StepOutcome> {
-    const local = new AbortController();
-    const onOuter = () => local.abort(outer.reason);
-    if (outer.aborted) local.abort(outer.reason);
-    else outer.addEventListener('abort', onOuter, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new BatonError(
-          'STEP_TIMEOUT',
-          `step "${step.id}" attempt ${task.attempt} ran longer than ${ms} ms`,
-        );
-        local.abort(error);
-        reject(error);
-      }, ms);
-    });
-    try {
-      return await Promise.race([body(local.signal), timeout]);
-    } finally {
-      clearTimeout(timer);
-      outer.removeEventListener('abort', onOuter);
-    }
+    const ms = limits.length === 0 ? undefined : Math.min(...limits);
+    return raceTimeout(
+      outer,
+      ms,
+      () =>
+        new BatonError('STEP_TIMEOUT', `step "${step.id}" attempt ${task.attempt} ran longer than ${ms} ms`),
+      body,
+    );
   }
 
   private context(task: ClaimedTask, stepId: string, signal: AbortSignal): StepContext {
@@ -489,8 +464,6 @@ export class Worker {
     };
   }
 }
-
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** The tag that carries a run's budget for model calls (`budget-usd:0.5`), as the API sets it. */
 export const BUDGET_TAG = 'budget-usd:';

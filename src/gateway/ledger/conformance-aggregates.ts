@@ -43,6 +43,8 @@ export function aggregateCases({ test, open }: ConformanceHarness): void {
       expect(
         (await ledger.listRequests({ runId: 'run_1', since: T0, limit: 10 })).entries.at(-1)?.stepId,
       ).toBe('plan');
+      const ofStep = await ledger.listRequests({ runId: 'run_1', stepId: 'write', limit: 10 });
+      expect(ofStep.entries.map((e) => e.id)).toEqual(['c']);
     });
 
     test('routeOutcomes counts calls and errors per tenant and route, cancelled calls and refusals not as errors', async () => {

@@ -416,6 +416,7 @@ export function requestWhere(
   if (filter.tenant !== undefined) terms.push(`tenant = ${p(filter.tenant)}`);
   if (filter.keyId !== undefined) terms.push(`key_id = ${p(filter.keyId)}`);
   if (filter.runId !== undefined) terms.push(`run_id = ${p(filter.runId)}`);
+  if (filter.stepId !== undefined) terms.push(`step_id = ${p(filter.stepId)}`);
   // Bound twice: SQLite's `?` placeholders are positional.
   if (filter.model !== undefined) terms.push(`(route = ${p(filter.model)} OR target = ${p(filter.model)})`);
   if (filter.status !== undefined) terms.push(`status = ${p(filter.status)}`);

@@ -134,6 +134,8 @@ export interface RequestFilter {
   tenant?: string;
   keyId?: string;
   runId?: string;
+  /** Only calls made by this step (of `runId`'s run, usually). */
+  stepId?: string;
   /** Only calls to this model: the alias asked for (`route`) or the target that answered (`provider/model`). */
   model?: string;
   /** Only calls that ended so. */

@@ -18,6 +18,7 @@ import type { Graph, StepStatus } from '../../core/types.js';
 import { stepsVisibleTo } from '../../store/claims.js';
 import type { Store } from '../../store/port.js';
 import type { KindEnvironment, StepKind } from '../kinds/step-kind.js';
+import { raceTimeout } from '../race-timeout.js';
 import { type ExecutableVersion, sinkOutputs } from '../worker.js';
 import { type Recording, readRecording } from './recording.js';
 import { type ReplayModelCounts, recordedModels } from './replay-models.js';
@@ -345,45 +346,26 @@ class Replay {
   }
 }
 
-/** Longest delay `setTimeout` takes. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * Runs a step body under the step's `timeout`, as the worker does for each attempt: a body that never
  * settles (the recorded run may have failed with `STEP_TIMEOUT` because of it) would otherwise hold the
  * replay, and the API request waiting for it, forever.
  */
-async function withStepTimeout<T>(
+function withStepTimeout<T>(
   step: StepDefinition,
   outer: AbortSignal,
   body: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const ms = step.timeoutMs;
-  if (ms === undefined || ms > MAX_TIMER_MS) return body(outer);
-  const local = new AbortController();
-  const onOuter = () => local.abort(outer.reason);
-  if (outer.aborted) local.abort(outer.reason);
-  else outer.addEventListener('abort', onOuter, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new BatonError(
-        'STEP_TIMEOUT',
-        `step "${step.id}" ran longer than ${ms} ms in the replay`,
-        {
-          hint: 'The step timed out as it would on a worker; its `timeout` bounds the replay too',
-        },
-      );
-      local.abort(error);
-      reject(error);
-    }, ms);
-  });
-  try {
-    return await Promise.race([body(local.signal), timeout]);
-  } finally {
-    clearTimeout(timer);
-    outer.removeEventListener('abort', onOuter);
-  }
+  return raceTimeout(
+    outer,
+    ms,
+    () =>
+      new BatonError('STEP_TIMEOUT', `step "${step.id}" ran longer than ${ms} ms in the replay`, {
+        hint: 'The step timed out as it would on a worker; its `timeout` bounds the replay too',
+      }),
+    body,
+  );
 }
 
 /** The step's `when` (true without one), or the error it threw. */

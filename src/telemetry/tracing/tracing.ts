@@ -8,9 +8,11 @@
  *
  * Ids are derived, not coordinated: the trace id is the run's `traceId` (child runs inherit it), the
  * run span's id is a hash of the run id and an attempt's a hash of its task, so a retry or a takeover
- * in another process parents its spans to the same run span. The run span itself is recorded, with
- * the run's stored `createdAt` and `finishedAt`, by the process whose commit finished the run
- * ({@link Tracing.watch} on `store.onRunFinished`): exactly one process writes that commit.
+ * in another process parents its spans to the same run span. The run and attempt spans are not
+ * stored: `readRunTrace` (engine-spans.ts) derives them from the engine's store when a trace is read.
+ * Exporters other than the span store get them as they end: an attempt's when its body returns, the
+ * run's from the process whose commit finished the run ({@link Tracing.watch} on
+ * `store.onRunFinished`: exactly one process writes that commit).
  * @module
  */
 

@@ -95,7 +95,7 @@ export function costRoutes(app: OpenAPIHono<ApiEnv>, ctx: ServerContext): void {
       baton: ctx.baton,
       ledger: ledger && {
         runUsage: (range: Parameters<GatewayLedger['runUsage']>[0]) => {
-          usage ??= ledger.runUsage({ ...range, until: Math.max(range.until ?? until, until + 1) });
+          usage ??= ledger.runUsage({ ...range, until: Math.max(range.until, until + 1) });
           return usage;
         },
       },

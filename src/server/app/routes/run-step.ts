@@ -127,21 +127,19 @@ async function modelCalls(
 ): Promise<{ calls: RequestLogEntry[]; truncated: boolean }> {
   const ledger = ctx.gateway?.ledger;
   if (!ledger) return { calls: [], truncated: false };
-  // The log is indexed by run, not by step: read the run's entries and keep the step's.
   const calls: RequestLogEntry[] = [];
   let before: string | undefined;
-  let read = 0;
   for (;;) {
     const page = await ledger.listRequests({
       tenant,
       runId,
+      stepId,
       limit: 1000,
       ...(before === undefined ? {} : { before }),
     });
-    read += page.entries.length;
-    calls.push(...page.entries.filter((e) => e.stepId === stepId));
+    calls.push(...page.entries);
     if (!page.nextCursor) return { calls: calls.reverse(), truncated: false };
-    if (read >= MAX_MODEL_CALLS) return { calls: calls.reverse(), truncated: true };
+    if (calls.length >= MAX_MODEL_CALLS) return { calls: calls.reverse(), truncated: true };
     before = page.nextCursor;
   }
 }

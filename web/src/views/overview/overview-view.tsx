@@ -190,13 +190,13 @@ function ThroughputRow({ stats }: { stats: Stats }) {
       data-testid="overview-throughput"
     >
       <Card className="ov-chart-card">
-        <div className="ov-chart-head">
-          <h2 className="card-title">Runs</h2>
-          <span className="ov-rate" data-testid="rate-runs" title={`${started} runs started in the window`}>
-            <strong className="num">{formatRate(started / span.minutes)}</strong>{' '}
-            <span className="muted">/ min</span>
-          </span>
-        </div>
+        <ChartHead
+          title="Runs"
+          testId="rate-runs"
+          hint={`${started} runs started in the window`}
+          rate={formatRate(started / span.minutes)}
+          unit="min"
+        />
         <TimeChart
           testId="chart-runs"
           label={`Runs finished per ${per}`}
@@ -217,19 +217,13 @@ function ThroughputRow({ stats }: { stats: Stats }) {
         </div>
       </Card>
       <Card className="ov-chart-card">
-        <div className="ov-chart-head">
-          <h2 className="card-title">Tokens</h2>
-          <span
-            className="ov-rate"
-            data-testid="rate-tokens"
-            title={noUsage ?? `${stats.usage.tokens} tokens in the window`}
-          >
-            <strong className="num">
-              {stats.usageLogged ? formatRate(stats.usage.tokens / span.hours) : '–'}
-            </strong>{' '}
-            <span className="muted">/ h</span>
-          </span>
-        </div>
+        <ChartHead
+          title="Tokens"
+          testId="rate-tokens"
+          hint={noUsage ?? `${stats.usage.tokens} tokens in the window`}
+          rate={stats.usageLogged ? formatRate(stats.usage.tokens / span.hours) : '–'}
+          unit="h"
+        />
         <TimeChart
           testId="chart-tokens"
           label={`Tokens per ${per}`}
@@ -247,19 +241,13 @@ function ThroughputRow({ stats }: { stats: Stats }) {
         </div>
       </Card>
       <Card className="ov-chart-card">
-        <div className="ov-chart-head">
-          <h2 className="card-title">Cost</h2>
-          <span
-            className="ov-rate"
-            data-testid="rate-cost"
-            title={noUsage ?? `${formatUsd(stats.usage.costUsd)} in the window`}
-          >
-            <strong className="num">
-              {stats.usageLogged ? formatUsd(stats.usage.costUsd / span.hours) : '–'}
-            </strong>{' '}
-            <span className="muted">/ h</span>
-          </span>
-        </div>
+        <ChartHead
+          title="Cost"
+          testId="rate-cost"
+          hint={noUsage ?? `${formatUsd(stats.usage.costUsd)} in the window`}
+          rate={stats.usageLogged ? formatUsd(stats.usage.costUsd / span.hours) : '–'}
+          unit="h"
+        />
         <TimeChart
           testId="chart-cost"
           label={`Cost per ${per}`}
@@ -274,6 +262,18 @@ function ThroughputRow({ stats }: { stats: Stats }) {
         </div>
       </Card>
     </section>
+  );
+}
+
+/** A chart card's title and its rate over the window (`12 / min`), the rate's detail on hover. */
+function ChartHead(props: { title: string; testId: string; hint: string; rate: string; unit: string }) {
+  return (
+    <div className="ov-chart-head">
+      <h2 className="card-title">{props.title}</h2>
+      <span className="ov-rate" data-testid={props.testId} title={props.hint}>
+        <strong className="num">{props.rate}</strong> <span className="muted">/ {props.unit}</span>
+      </span>
+    </div>
   );
 }
 

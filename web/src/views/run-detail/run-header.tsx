@@ -1,10 +1,7 @@
-/** The run page's header: identity, origin, times, tokens and cost. */
-import { useEffect } from 'react';
 import { Link } from 'wouter';
-import { useApiGet } from '../../api/hooks';
 import { formatAgo, formatCount, formatDuration, formatTime, formatUsd } from '../../components/format';
 import { StatusBadge } from '../../components/ui';
-import type { Run, RunWithSteps, Span } from '../runs/run-types';
+import type { RunWithSteps, Span } from '../runs/run-types';
 import { versionLabel } from '../runs/runs-view';
 import { type ModelUsage, modelUsageOf } from './spans';
 import type { StreamState } from './use-live-run';
@@ -17,7 +14,8 @@ export function RunHeader(props: { run: RunWithSteps; spans: Span[] | undefined;
   const { run } = props;
   const now = Date.now();
   const usage = props.spans ? modelUsageOf(props.spans) : undefined;
-  const ledgerCost = useLedgerCost(run, props.stream !== 'ended');
+  // The ledger's cost; undefined when the server has no gateway.
+  const ledgerCost = run.costUsd;
   const cost = ledgerCost ?? usage?.costUsd;
   const end = run.finishedAt ?? (run.startedAt === undefined ? undefined : now);
   return (
@@ -119,26 +117,6 @@ export function RunHeader(props: { run: RunWithSteps; spans: Span[] | undefined;
       )}
     </div>
   );
-}
-
-/**
- * The run's cost from the gateway's ledger (`costUsd` of `GET /v1/runs/{id}`), read again while the run
- * is live. Undefined when the server has no gateway.
- */
-function useLedgerCost(run: RunWithSteps, live: boolean): number | undefined {
-  const read = useApiGet<Run>(
-    `/v1/runs/${encodeURIComponent(run.id)}`,
-    undefined,
-    live ? { refetchMs: 5000 } : {},
-  );
-  // The gateway writes its ledger in batches: read once more a moment after the run ends.
-  const { refetch } = read;
-  useEffect(() => {
-    if (live) return;
-    const t = setTimeout(() => void refetch(), 1500);
-    return () => clearTimeout(t);
-  }, [live, refetch]);
-  return read.data?.costUsd;
 }
 
 function Fact(props: { label: string; children: React.ReactNode }) {

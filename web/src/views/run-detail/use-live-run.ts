@@ -38,6 +38,8 @@ const BATCH_MS = 120;
 const RUN_REFRESH_MS = 600;
 /** How often the run record is read again while the run goes on, events or not. */
 const RUN_POLL_MS = 3000;
+/** How long after a run's end its cost is read once more. */
+const LEDGER_SETTLE_MS = 1500;
 
 /** Loads run `id` and follows it live until it ends or the component unmounts. */
 export function useLiveRun(id: string): LiveRun {
@@ -120,6 +122,9 @@ export function useLiveRun(id: string): LiveRun {
           if (flushTimer) clearTimeout(flushTimer);
           flush();
           await readRun();
+          // The gateway writes its ledger in batches: the run's cost may settle a moment after its end.
+          await sleep(LEDGER_SETTLE_MS, signal);
+          if (!signal.aborted) await readRun();
           return;
         }
         failures += 1;
